@@ -1,0 +1,179 @@
+"""Command line: the only module that prints and picks exit codes.
+
+Exit codes: 0 success; 1 some account failed; 2 bad input or configuration;
+3 Thanos or PostgreSQL unreachable or unusable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from etl import __version__
+from etl.config import CONFIG_FILE_ENV, Settings, load_settings
+from etl.db import connect, migrate, require_schema_at_head
+from etl.errors import ConfigError, DependencyError, EtlError, InputError
+from etl.pipeline import Pipeline, RunSummary
+from etl.thanos import ThanosClient
+
+EXIT_OK, EXIT_ACCOUNT_FAILED, EXIT_BAD_INPUT, EXIT_DEPENDENCY = 0, 1, 2, 3
+log = logging.getLogger("etl")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_day(raw: str, flag: str) -> date:
+    if not _DATE.match(raw):
+        raise InputError(f"{flag} {raw!r}: expected a date as YYYY-MM-DD")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InputError(f"{flag} {raw!r}: not a real calendar date") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="k8s-cost-etl",
+        description="Turn Kubernetes cost metrics kept in Thanos into daily cost rows in PostgreSQL.",
+        epilog=f"Settings come from a YAML file (--config or ${CONFIG_FILE_ENV}) overridden by environment "
+        "variables such as THANOS_URL, DATABASE_URL and ACCOUNTS; see config/k8s-cost-etl.yaml. "
+        "Exit codes: 0 ok, 1 an account failed, 2 bad input or configuration, 3 Thanos or database "
+        "unreachable.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--config", metavar="FILE", help="YAML settings file")
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="override the configured log level")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("migrate", help="bring the database schema to the latest version",
+                        description="Apply pending migrations; safe to run from several processes at once.")
+
+    backfill = commands.add_parser(
+        "backfill", help="rebuild a historical range of days",
+        description="Recompute the given UTC days (inclusive) from Thanos and upsert them. "
+        "Re-running never double counts.",
+    )
+    backfill.add_argument("--start", required=True, metavar="YYYY-MM-DD", help="first UTC day")
+    backfill.add_argument("--end", required=True, metavar="YYYY-MM-DD", help="last UTC day (inclusive)")
+    backfill.add_argument("--account", action="append", default=[], metavar="ID",
+                          help="only this account (repeatable); default: configured or discovered accounts")
+
+    run = commands.add_parser(
+        "run", help="one ingestion cycle: the last N days through the current partial day",
+        description="Recompute today and the previous run.lookback_days days (LOOKBACK_DAYS, default 3) "
+        "so late samples are picked up. Only complete hours are counted.",
+    )
+    run.add_argument("--account", action="append", default=[], metavar="ID", help="only this account")
+    return parser
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    # Their INFO lines (server start-up chatter, "Context impl") are noise at our INFO level.
+    for chatty in ("pgserver", "alembic", "urllib3"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def _open_database(settings: Settings) -> Engine:
+    engine = connect(settings)
+    require_schema_at_head(engine)
+    return engine
+
+
+def _open_thanos(settings: Settings) -> ThanosClient:
+    settings.require_thanos_url()
+    client = ThanosClient(settings.thanos)
+    client.ping()
+    return client
+
+
+def _print_summary(kind: str, summary: RunSummary) -> None:
+    total_hours = sum(a.hourly_rows for a in summary.accounts.values())
+    total_days = sum(a.daily_rows for a in summary.accounts.values())
+    print(
+        f"{kind} {summary.first_day}..{summary.last_day}: {len(summary.accounts)} account(s), "
+        f"{summary.days} day(s), {total_days} daily and {total_hours} hourly row(s) written"
+    )
+    if not summary.accounts:
+        return
+    width = max(len("account"), *(len(name) for name in summary.accounts))
+    print(f"{'account':<{width}}  {'days':>5}  {'hours':>6}  {'phase':<14}  status")
+    for name, account in summary.accounts.items():
+        phase = ",".join(sorted(account.phases)) or "-"
+        status = "ok" if account.ok else f"FAILED: {account.errors[-1]}"
+        if account.ok and not account.hourly_rows:
+            status = "no data"
+        print(f"{name:<{width}}  {account.days_written:>5}  {account.hourly_rows:>6}  {phase:<14}  {status}")
+
+
+def _progress_bar(total_days: int) -> tuple[Callable[[int], None], Callable[[], None]]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=total_days, unit="day", disable=not sys.stderr.isatty(), file=sys.stderr)
+    return bar.update, bar.close
+
+
+def _run_range(settings: Settings, kind: str, first_day: date, last_day: date, accounts: Sequence[str]) -> int:
+    engine = _open_database(settings)
+    client = _open_thanos(settings)
+    advance, close = _progress_bar((last_day - first_day).days + 1)
+    try:
+        summary = Pipeline(settings, client, engine).run_range(first_day, last_day, accounts, progress=advance)
+    finally:
+        close()
+    _print_summary(kind, summary)
+    return EXIT_ACCOUNT_FAILED if summary.failed else EXIT_OK
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    before, after = migrate(connect(settings))
+    print(f"schema at {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+    return EXIT_OK
+
+
+def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
+    first_day, last_day = parse_day(args.start, "--start"), parse_day(args.end, "--end")
+    if first_day > last_day:
+        raise InputError(f"--start {first_day} is after --end {last_day}")
+    return _run_range(settings, "backfill", first_day, last_day, args.account)
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    today = datetime.now(UTC).date()
+    first_day = today - timedelta(days=settings.run.lookback_days)
+    return _run_range(settings, "run", first_day, today, args.account)
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
+    "migrate": cmd_migrate,
+    "backfill": cmd_backfill,
+    "run": cmd_run,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        _configure_logging(args.log_level or settings.log_level)
+        return COMMANDS[args.command](settings, args)
+    except (ConfigError, InputError) as exc:
+        print(f"k8s-cost-etl: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except DependencyError as exc:
+        print(f"k8s-cost-etl: error: {exc}", file=sys.stderr)
+        return EXIT_DEPENDENCY
+    except EtlError as exc:
+        print(f"k8s-cost-etl: error: {exc}", file=sys.stderr)
+        return EXIT_ACCOUNT_FAILED
+    except KeyboardInterrupt:
+        print("k8s-cost-etl: interrupted; days already committed are kept", file=sys.stderr)
+        return 130

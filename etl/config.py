@@ -1,0 +1,163 @@
+"""One settings object, built once: defaults <- YAML file <- environment variables.
+
+The documented default file is ``config/k8s-cost-etl.yaml``; a test keeps it equal to the
+defaults below, so the file is always a true description of what an unset setting means.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from etl.errors import ConfigError
+
+CONFIG_FILE_ENV = "K8S_COST_ETL_CONFIG"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ThanosSettings(_Section):
+    url: str | None = None
+    timeout_seconds: float = Field(default=120.0, gt=0)
+    connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    retries: int = Field(default=4, ge=0, le=20)
+    backoff_seconds: float = Field(default=1.0, ge=0)
+    bearer_token: str | None = Field(default=None, repr=False)
+    bearer_token_file: str | None = None
+    username: str | None = None
+    password: str | None = Field(default=None, repr=False)
+    headers: dict[str, str] = Field(default_factory=dict, repr=False)
+    ca_file: str | None = None
+    verify_tls: bool = True
+    # Thanos picks downsampled blocks up to this resolution ("auto" = step/5); Prometheus ignores it.
+    max_source_resolution: Literal["auto", "0s", "5m", "1h"] = "auto"
+    dedup: bool = True
+    # One query covers this many days for all accounts. Thanos refuses more than 11,000 points per
+    # series; with an hourly step that is 458 days, so the bound keeps every chunk legal.
+    chunk_days: int = Field(default=7, ge=1, le=450)
+
+    @field_validator("url")
+    @classmethod
+    def _url_has_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+
+class DatabaseSettings(_Section):
+    url: str | None = Field(default=None, repr=False)
+    embedded_data_dir: str = ".k8s-cost-etl/pgdata"
+
+
+class ExporterSettings(_Section):
+    efficiency_scale: Literal["percent", "ratio"] = "percent"
+    gauge_window: Literal["hourly", "trailing_24h"] = "hourly"
+
+
+class RunSettings(_Section):
+    lookback_days: int = Field(default=3, ge=0, le=366)
+
+
+class Settings(_Section):
+    thanos: ThanosSettings = Field(default_factory=ThanosSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    exporter: ExporterSettings = Field(default_factory=ExporterSettings)
+    run: RunSettings = Field(default_factory=RunSettings)
+    account_label: str = Field(default="tenant_id", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+    accounts: list[str] = Field(default_factory=list)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    def require_thanos_url(self) -> str:
+        if not self.thanos.url:
+            raise ConfigError("THANOS_URL", "is required (set it, or thanos.url in the config file)")
+        return self.thanos.url
+
+
+def _split_list(raw: str) -> list[str]:
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def _split_headers(raw: str) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for item in _split_list(raw):
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError("THANOS_HEADERS", "expected comma-separated Name=value pairs")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+# environment variable -> (dotted setting path, parser)
+ENV_OVERRIDES: dict[str, tuple[str, Any]] = {
+    "THANOS_URL": ("thanos.url", str),
+    "THANOS_TIMEOUT_SECONDS": ("thanos.timeout_seconds", str),
+    "THANOS_RETRIES": ("thanos.retries", str),
+    "THANOS_BEARER_TOKEN": ("thanos.bearer_token", str),
+    "THANOS_BEARER_TOKEN_FILE": ("thanos.bearer_token_file", str),
+    "THANOS_USERNAME": ("thanos.username", str),
+    "THANOS_PASSWORD": ("thanos.password", str),
+    "THANOS_HEADERS": ("thanos.headers", _split_headers),
+    "THANOS_CA_FILE": ("thanos.ca_file", str),
+    "THANOS_VERIFY_TLS": ("thanos.verify_tls", str),
+    "THANOS_MAX_SOURCE_RESOLUTION": ("thanos.max_source_resolution", str),
+    "THANOS_CHUNK_DAYS": ("thanos.chunk_days", str),
+    "DATABASE_URL": ("database.url", str),
+    "EMBEDDED_PG_DATA_DIR": ("database.embedded_data_dir", str),
+    "EXPORTER_EFFICIENCY_SCALE": ("exporter.efficiency_scale", str),
+    "EXPORTER_GAUGE_WINDOW": ("exporter.gauge_window", str),
+    "LOOKBACK_DAYS": ("run.lookback_days", str),
+    "ACCOUNT_LABEL": ("account_label", str),
+    "ACCOUNTS": ("accounts", _split_list),
+    "LOG_LEVEL": ("log_level", lambda raw: raw.upper()),
+}
+
+
+def _set_path(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    node = tree
+    for part in parents:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(part, "must be a mapping")
+        node = child
+    node[leaf] = value
+
+
+def _env_name_for(dotted: str) -> str | None:
+    return next((env for env, (path, _) in ENV_OVERRIDES.items() if path == dotted), None)
+
+
+def load_settings(config_file: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the settings; raise ConfigError naming the offending field on any problem."""
+    environ = os.environ if environ is None else environ
+    path = config_file or environ.get(CONFIG_FILE_ENV)
+    tree: dict[str, Any] = {}
+    if path:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError("config file", f"cannot read {path}: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError("config file", f"{path} is not valid YAML: {exc}") from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError("config file", f"{path} must hold a mapping at the top level")
+        tree = loaded or {}
+    for env_name, (dotted, parse) in ENV_OVERRIDES.items():
+        raw = environ.get(env_name)
+        if raw is not None and raw != "":
+            _set_path(tree, dotted, parse(raw))
+    try:
+        return Settings.model_validate(tree)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        dotted = ".".join(str(part) for part in first["loc"])
+        env_name = _env_name_for(dotted)
+        field = f"{dotted} ({env_name})" if env_name else dotted
+        raise ConfigError(field, first["msg"]) from None

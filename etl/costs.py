@@ -1,0 +1,133 @@
+"""Pure cost math: no I/O, so every rule here is unit-tested without servers.
+
+Money is carried as integer nano-dollars (1e-9 USD) from the moment an hourly figure is
+computed: sums over hours are then exact, and a day always equals the sum of its stored hours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+NANO = 1_000_000_000
+MONEY_SCALE = 9  # decimal places stored for USD amounts
+EFFICIENCY_DECIMALS = 4
+
+KEY_COLUMNS = ["cloud_account_id", "hour_start"]
+DAILY_KEY_COLUMNS = ["cloud_account_id", "usage_date"]
+COMPONENT_COLUMNS = ["cpu_cost", "ram_cost", "pv_cost", "network_cost", "load_balancer_cost"]
+NETWORK_SPLIT_COLUMNS = ["network_internet_cost", "network_region_cost", "network_zone_cost"]
+COST_COLUMNS = ["total_cost", *COMPONENT_COLUMNS, "management_cost", *NETWORK_SPLIT_COLUMNS]
+EFFICIENCY_COLUMNS = ["cpu_efficiency", "ram_efficiency", "total_efficiency"]
+# Which cost weighs each efficiency when hours are combined into a day.
+EFFICIENCY_WEIGHTS: dict[str, list[str]] = {
+    "cpu_efficiency": ["cpu_cost"],
+    "ram_efficiency": ["ram_cost"],
+    "total_efficiency": ["cpu_cost", "ram_cost"],
+}
+HOURLY_COLUMNS = [*KEY_COLUMNS, *COST_COLUMNS, *EFFICIENCY_COLUMNS, "source_phase"]
+DAILY_COLUMNS = [*DAILY_KEY_COLUMNS, *COST_COLUMNS, *EFFICIENCY_COLUMNS, "hours_covered", "source_phase"]
+
+PHASE_EXPORTER = "exporter"
+PHASE_RAW = "raw"
+PHASE_MIXED = "mixed"
+
+
+def to_nano(dollars: pd.Series) -> pd.Series:
+    """USD floats -> integer nano-dollars (missing -> 0)."""
+    return (dollars.fillna(0.0) * NANO).round().astype("int64")
+
+
+def nano_to_decimal(nano: int) -> Decimal:
+    return Decimal(int(nano)).scaleb(-MONEY_SCALE)
+
+
+def exporter_hourly_costs(gauges: pd.DataFrame, efficiency_scale: str) -> pd.DataFrame:
+    """Hourly cost rows from the exporter's hourly-averaged gauges ($/hour, efficiency).
+
+    ``gauges`` has KEY_COLUMNS plus one float column per exporter gauge (NaN = no sample).
+    An hour counts only where ``total_cost`` has data. A rate averaged over one hour times one
+    hour is that hour's cost, so the rates are used as dollars directly.
+    """
+    frame = gauges[gauges["total_cost"].notna()].copy()
+    rows = frame[KEY_COLUMNS].copy()
+    for column in ["total_cost", *COMPONENT_COLUMNS]:
+        rows[column] = to_nano(frame[column]) if column in frame else 0
+    # Total includes costs the exporter does not break out (e.g. cluster management fees).
+    rows["management_cost"] = (rows["total_cost"] - rows[COMPONENT_COLUMNS].sum(axis=1)).clip(lower=0)
+    split_present = pd.Series(False, index=frame.index)
+    for column in NETWORK_SPLIT_COLUMNS:
+        if column in frame:
+            split_present |= frame[column].notna()
+    for column in NETWORK_SPLIT_COLUMNS:
+        split = to_nano(frame[column]) if column in frame else pd.Series(0, index=frame.index)
+        rows[column] = split.where(split_present, 0).astype("int64")
+    # Without the optional split, all network cost is internet egress (what the API reports today).
+    rows.loc[~split_present, "network_internet_cost"] = rows.loc[~split_present, "network_cost"]
+    scale = 100.0 if efficiency_scale == "ratio" else 1.0
+    for column in EFFICIENCY_COLUMNS:
+        values = frame[column] * scale if column in frame else pd.Series(np.nan, index=frame.index)
+        rows[column] = values.astype("float64").round(EFFICIENCY_DECIMALS)
+    rows["source_phase"] = PHASE_EXPORTER
+    return rows[HOURLY_COLUMNS].reset_index(drop=True)
+
+
+def day_phase(phases: Iterable[str]) -> str:
+    distinct = set(phases)
+    return distinct.pop() if len(distinct) == 1 else PHASE_MIXED
+
+
+def daily_rollup(hourly: pd.DataFrame) -> pd.DataFrame:
+    """Daily rows (UTC days) from hourly rows: exact sums, cost-weighted efficiency.
+
+    A day's efficiency is the mean of its known hourly efficiencies weighted by the matching
+    cost (EFFICIENCY_WEIGHTS); where every known hour had zero cost the weights say nothing and
+    the plain mean is used; with no known hour it is NULL, never 0.
+    """
+    if hourly.empty:
+        return pd.DataFrame(columns=DAILY_COLUMNS)
+    frame = hourly.copy()
+    frame["usage_date"] = usage_dates(frame)
+    helper_columns = []
+    for column, weight_columns in EFFICIENCY_WEIGHTS.items():
+        known = frame[column].notna()
+        weight = frame[weight_columns].sum(axis=1).astype("float64").where(known, 0.0)
+        efficiency = frame[column].astype("float64").where(known, 0.0)
+        frame[f"{column}__weighted"] = efficiency * weight
+        frame[f"{column}__weight"] = weight
+        frame[f"{column}__plain"] = efficiency
+        frame[f"{column}__known"] = known.astype("int64")
+        helper_columns += [f"{column}__{part}" for part in ("weighted", "weight", "plain", "known")]
+    groups = frame.groupby(DAILY_KEY_COLUMNS, sort=True)
+    daily = groups[COST_COLUMNS].sum().astype("int64")
+    daily["hours_covered"] = groups.size()
+    daily["source_phase"] = groups["source_phase"].agg(day_phase)
+    sums = groups[helper_columns].sum()
+    for column in EFFICIENCY_WEIGHTS:
+        weight, known = sums[f"{column}__weight"], sums[f"{column}__known"]
+        weighted = sums[f"{column}__weighted"] / weight.where(weight > 0)
+        plain = sums[f"{column}__plain"] / known.where(known > 0)
+        daily[column] = weighted.where(weight > 0, plain).round(EFFICIENCY_DECIMALS)
+    return daily.reset_index()[DAILY_COLUMNS]
+
+
+def usage_dates(frame: pd.DataFrame) -> pd.Series:
+    """The UTC day each hourly row belongs to."""
+    return pd.to_datetime(frame["hour_start"], utc=True).dt.date
+
+
+def spread_trailing_day_rate(gauges: pd.DataFrame) -> pd.DataFrame:
+    """For gauges that publish a trailing 24-hour average rate: each hour of a day takes the rate
+    last seen in that day, so a fully covered day costs (rate at the end of the day) x 24 h and
+    an hour without data still counts for nothing.
+    """
+    covered = gauges[gauges["total_cost"].notna()].sort_values(KEY_COLUMNS).copy()
+    if covered.empty:
+        return covered
+    day_keys = [covered["cloud_account_id"], usage_dates(covered)]
+    value_columns = [c for c in covered.columns if c not in KEY_COLUMNS]
+    covered[value_columns] = covered.groupby(day_keys)[value_columns].transform("last")
+    return covered.reset_index(drop=True)

@@ -1,0 +1,161 @@
+"""Extract -> transform -> load for a range of UTC days, all accounts per query, chunk by chunk."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from etl.config import Settings
+from etl.costs import daily_rollup
+from etl.errors import EtlError
+from etl.exporter import exporter_hourly_rows
+from etl.extract import HourRange
+from etl.queries import EXPORTER_METRICS, RAW_METRICS, discovery_matchers
+from etl.store import write_costs
+from etl.thanos import ThanosClient
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass
+class AccountSummary:
+    account: str
+    days_written: int = 0
+    hourly_rows: int = 0
+    daily_rows: int = 0
+    phases: set[str] = field(default_factory=set)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class RunSummary:
+    first_day: date
+    last_day: date
+    accounts: dict[str, AccountSummary] = field(default_factory=dict)
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    @property
+    def failed(self) -> list[str]:
+        return [name for name, account in self.accounts.items() if not account.ok]
+
+    @property
+    def rows_written(self) -> int:
+        return sum(a.hourly_rows + a.daily_rows for a in self.accounts.values())
+
+
+def last_complete_hour_end(now: datetime) -> datetime:
+    """End of the latest hour that is over: a running hour's average is not yet its cost."""
+    return now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def day_chunks(first_day: date, last_day: date, chunk_days: int) -> list[tuple[date, date]]:
+    chunks = []
+    start = first_day
+    while start <= last_day:
+        end = min(start + timedelta(days=chunk_days - 1), last_day)
+        chunks.append((start, end))
+        start = end + timedelta(days=1)
+    return chunks
+
+
+def discover_accounts(client: ThanosClient, settings: Settings, hours: HourRange) -> list[str]:
+    """Every account id carried by an exporter or raw metric within ``hours``."""
+    metrics = [*EXPORTER_METRICS.values(), *RAW_METRICS]
+    return client.label_values(
+        settings.account_label, discovery_matchers(metrics, settings.account_label), hours.start, hours.end
+    )
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, client: ThanosClient, engine: Engine) -> None:
+        self.settings = settings
+        self.client = client
+        self.engine = engine
+
+    def resolve_accounts(self, requested: Sequence[str], hours: HourRange) -> list[str]:
+        if requested:
+            return sorted(set(requested))
+        if self.settings.accounts:
+            return sorted(set(self.settings.accounts))
+        accounts = discover_accounts(self.client, self.settings, hours)
+        log.info("Discovered %d account(s) in Thanos: %s", len(accounts), ", ".join(accounts) or "none")
+        return accounts
+
+    def run_range(
+        self,
+        first_day: date,
+        last_day: date,
+        accounts: Sequence[str] = (),
+        now: datetime | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> RunSummary:
+        """Recompute [first_day, last_day] (UTC, inclusive) for the accounts; never raises per account."""
+        latest_end = last_complete_hour_end(now or datetime.now(UTC))
+        full_range = HourRange.for_days(first_day, last_day).clipped_to(latest_end)
+        summary = RunSummary(first_day, last_day)
+        names = self.resolve_accounts(accounts, full_range)
+        summary.accounts = {name: AccountSummary(name) for name in names}
+        if not names:
+            log.warning("No accounts to process between %s and %s", first_day, last_day)
+        for chunk_first, chunk_last in day_chunks(first_day, last_day, self.settings.thanos.chunk_days):
+            hours = HourRange.for_days(chunk_first, chunk_last).clipped_to(latest_end)
+            if names and hours.hours:
+                self._run_chunk(hours, summary)
+            if progress:
+                progress((chunk_last - chunk_first).days + 1)
+        for account in summary.accounts.values():
+            self._log_account_outcome(account)
+        return summary
+
+    def _run_chunk(self, hours: HourRange, summary: RunSummary) -> None:
+        names = list(summary.accounts)
+        log.debug("Fetching Phase 2 exporter metrics for %d account(s), %s", len(names), hours)
+        try:
+            hourly = exporter_hourly_rows(self.client, self.settings, names, hours)
+        except EtlError as exc:
+            log.error("Fetching %s failed for all %d account(s): %s", hours, len(names), exc)
+            for account in summary.accounts.values():
+                account.errors.append(f"{hours}: {exc}")
+            return
+        for name, rows in hourly.groupby("cloud_account_id", sort=True):
+            account = summary.accounts.get(str(name))
+            if account is not None:
+                self._load_account(account, rows.reset_index(drop=True), hours)
+
+    def _load_account(self, account: AccountSummary, hourly: pd.DataFrame, hours: HourRange) -> None:
+        daily = daily_rollup(hourly)
+        try:
+            result = write_costs(self.engine, hourly, daily)
+        except Exception as exc:  # one account's failed write must not stop the others
+            log.error("Writing %s for %s failed: %s", hours, account.account, exc)
+            account.errors.append(f"{hours}: {exc}")
+            return
+        account.days_written += result.daily_rows
+        account.hourly_rows += result.hourly_rows
+        account.daily_rows += result.daily_rows
+        account.phases.update(daily["source_phase"])
+
+    @staticmethod
+    def _log_account_outcome(account: AccountSummary) -> None:
+        if account.errors:
+            log.error("Account %s had %d failed chunk(s); it will be retried", account.account,
+                      len(account.errors))
+        if account.hourly_rows:
+            log.info("Using Phase 2 exporter metrics for %s: %d hour(s) over %d day(s)",
+                     account.account, account.hourly_rows, account.days_written)
+        elif not account.errors:
+            log.warning("No Phase 2 exporter metrics found for %s: nothing written", account.account)

@@ -1,0 +1,184 @@
+"""HTTP client for the Thanos (Prometheus-compatible) query API.
+
+Auth, TLS, retries with backoff, and strict response checking. No secret (token, password,
+header value, URL user-info) ever reaches a log line or an exception message.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from tenacity import (
+    RetryCallState,
+    retry,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
+
+from etl.config import ThanosSettings
+from etl.errors import ConfigError, PartialResponseError, ThanosError
+
+log = logging.getLogger(__name__)
+
+# Thanos refuses range queries returning more points than this per series.
+MAX_POINTS_PER_SERIES = 11_000
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class _RetryableError(ThanosError):
+    """A failure worth another attempt (connection trouble, 429, 5xx)."""
+
+
+@dataclass(frozen=True)
+class Series:
+    """One series of a range-query answer: its labels and (unix seconds, value) points."""
+
+    labels: dict[str, str]
+    points: list[tuple[float, float]]
+
+
+def redact_url(url: str) -> str:
+    """The URL without user-info, query or fragment: safe to print."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    log.warning("Thanos request failed (%s); retry %d", error, state.attempt_number)
+
+
+class ThanosClient:
+    def __init__(self, settings: ThanosSettings) -> None:
+        if not settings.url:
+            raise ConfigError("THANOS_URL", "is required (set it, or thanos.url in the config file)")
+        self._settings = settings
+        self.base_url = settings.url
+        self.safe_url = redact_url(settings.url)
+        self._session = requests.Session()
+        self._session.headers.update(settings.headers)
+        self._session.headers["Accept"] = "application/json"
+        token = settings.bearer_token
+        if settings.bearer_token_file:
+            try:
+                token = Path(settings.bearer_token_file).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError("thanos.bearer_token_file", f"cannot read it: {exc.strerror}") from None
+        if token:
+            self._session.headers["Authorization"] = f"Bearer {token}"
+        elif settings.username is not None:
+            self._session.auth = (settings.username, settings.password or "")
+        self._session.verify = settings.ca_file if settings.ca_file else settings.verify_tls
+        self._request_with_retries = retry(
+            retry=retry_if_exception(lambda exc: isinstance(exc, _RetryableError)),
+            stop=stop_after_attempt(settings.retries + 1),
+            wait=wait_exponential(multiplier=settings.backoff_seconds, max=30),
+            before_sleep=_log_retry,
+            reraise=True,
+        )(self._request_once)
+
+    # -- transport -------------------------------------------------------------------------
+    def _request_once(self, method: str, path: str, params: dict[str, Any]) -> Any:
+        url = f"{self.base_url}{path}"
+        timeout = (self._settings.connect_timeout_seconds, self._settings.timeout_seconds)
+        # Queries go as POST forms: a long account matcher would overflow a URL.
+        payload = {"data": params} if method == "POST" else {"params": params}
+        try:
+            response = self._session.request(method, url, timeout=timeout, **payload)
+        except requests.Timeout:
+            raise _RetryableError(f"Thanos at {self.safe_url} timed out on {path}") from None
+        except requests.ConnectionError:
+            raise _RetryableError(f"cannot connect to Thanos at {self.safe_url}") from None
+        except requests.RequestException as exc:
+            raise ThanosError(f"request to Thanos at {self.safe_url} failed: {type(exc).__name__}") from None
+        if response.status_code in RETRYABLE_STATUS:
+            raise _RetryableError(f"Thanos at {self.safe_url} answered HTTP {response.status_code} on {path}")
+        try:
+            body = response.json()
+        except ValueError:
+            raise ThanosError(
+                f"Thanos at {self.safe_url} answered HTTP {response.status_code} on {path} with a body "
+                "that is not JSON (is THANOS_URL the query API?)"
+            ) from None
+        if not isinstance(body, dict) or body.get("status") != "success":
+            detail = body.get("error", "no error text") if isinstance(body, dict) else "malformed body"
+            raise ThanosError(
+                f"Thanos at {self.safe_url} rejected {path} (HTTP {response.status_code}): {detail}"
+            )
+        if body.get("warnings"):
+            raise PartialResponseError(
+                f"Thanos at {self.safe_url} returned a partial response on {path}: "
+                f"{'; '.join(map(str, body['warnings']))}"
+            )
+        if "data" not in body:
+            raise ThanosError(f"Thanos at {self.safe_url} answered {path} without data")
+        return body["data"]
+
+    def _call(self, method: str, path: str, params: dict[str, Any]) -> Any:
+        started = time.monotonic()
+        try:
+            return self._request_with_retries(method, path, params)
+        finally:
+            log.debug("Thanos %s took %.3fs", path, time.monotonic() - started)
+
+    def _thanos_params(self) -> dict[str, Any]:
+        return {
+            "dedup": str(self._settings.dedup).lower(),
+            "partial_response": "false",
+            "max_source_resolution": self._settings.max_source_resolution,
+        }
+
+    # -- API -------------------------------------------------------------------------------
+    def query_range(self, query: str, start: float, end: float, step_seconds: int) -> list[Series]:
+        """Evaluate ``query`` at start, start+step, ... <= end (unix seconds)."""
+        points = int((end - start) // step_seconds) + 1
+        if points > MAX_POINTS_PER_SERIES:
+            raise ValueError(f"range of {points} points exceeds Thanos' {MAX_POINTS_PER_SERIES} limit")
+        data = self._call(
+            "POST",
+            "/api/v1/query_range",
+            {"query": query, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": str(step_seconds),
+             **self._thanos_params()},
+        )
+        if not isinstance(data, dict) or data.get("resultType") != "matrix":
+            raise ThanosError(f"Thanos at {self.safe_url} answered a range query without a matrix")
+        try:
+            return [
+                Series(
+                    labels=dict(item["metric"]),
+                    points=[(float(ts), float(value)) for ts, value in item["values"]],
+                )
+                for item in data["result"]
+            ]
+        except (KeyError, TypeError, ValueError):
+            raise ThanosError(f"Thanos at {self.safe_url} answered a malformed matrix") from None
+
+    def ping(self) -> None:
+        """Evaluate a trivial query: proves the URL, auth and API work (ThanosError otherwise)."""
+        data = self._call("POST", "/api/v1/query", {"query": "vector(1)", **self._thanos_params()})
+        if not isinstance(data, dict) or "resultType" not in data:
+            raise ThanosError(f"Thanos at {self.safe_url} answered a query with a malformed body")
+
+    def label_values(self, label: str, matchers: list[str], start: datetime, end: datetime) -> list[str]:
+        """Values of ``label`` on series matching any of ``matchers`` within [start, end]."""
+        # The label-values endpoint only takes GET.
+        data = self._call(
+            "GET",
+            f"/api/v1/label/{label}/values",
+            {"match[]": matchers, "start": f"{start.timestamp():.3f}", "end": f"{end.timestamp():.3f}",
+             **self._thanos_params()},
+        )
+        if not isinstance(data, list) or not all(isinstance(value, str) for value in data):
+            raise ThanosError(f"Thanos at {self.safe_url} answered label values with a malformed list")
+        return sorted(data)
