@@ -137,7 +137,7 @@ def _env_name_for(dotted: str) -> str | None:
 def load_settings(config_file: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Build the settings; raise ConfigError naming the offending field on any problem."""
     environ = os.environ if environ is None else environ
-    path = config_file or environ.get(CONFIG_FILE_ENV)
+    path: str | Path | None = config_file or environ.get(CONFIG_FILE_ENV)
     tree: dict[str, Any] = {}
     if path:
         try:
@@ -157,7 +157,7 @@ def load_settings(config_file: str | Path | None = None, environ: Mapping[str, s
         return Settings.model_validate(tree)
     except ValidationError as exc:
         first = exc.errors()[0]
-        dotted = ".".join(str(part) for part in first["loc"])
-        env_name = _env_name_for(dotted)
-        field = f"{dotted} ({env_name})" if env_name else dotted
+        location = ".".join(str(part) for part in first["loc"])
+        env_name = _env_name_for(location)
+        field = f"{location} ({env_name})" if env_name else location
         raise ConfigError(field, first["msg"]) from None

@@ -28,7 +28,7 @@ def embedded_database_url(data_dir: str | Path) -> str:
         path.mkdir(parents=True, exist_ok=True)
         log.info("Starting embedded PostgreSQL in %s (set DATABASE_URL to use your own server)", path)
         try:
-            _servers[path] = pgserver.get_server(path, cleanup_mode="stop")
+            _servers[path] = pgserver.get_server(path, cleanup_mode="stop")  # type: ignore[attr-defined]
         except Exception as exc:
             raise DatabaseError(f"cannot start the embedded PostgreSQL in {path}: {exc}") from exc
     uri: str = _servers[path].get_uri()

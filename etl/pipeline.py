@@ -132,9 +132,8 @@ class Pipeline:
                 account.errors.append(f"{hours}: {exc}")
             return
         for name, rows in hourly.groupby("cloud_account_id", sort=True):
-            account = summary.accounts.get(str(name))
-            if account is not None:
-                self._load_account(account, rows.reset_index(drop=True), hours)
+            if str(name) in summary.accounts:
+                self._load_account(summary.accounts[str(name)], rows.reset_index(drop=True), hours)
 
     def _load_account(self, account: AccountSummary, hourly: pd.DataFrame, hours: HourRange) -> None:
         daily = daily_rollup(hourly)

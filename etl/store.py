@@ -58,8 +58,11 @@ def _copy_rows(connection: Connection, table: str, columns: Sequence[str], frame
     buffer.seek(0)
     raw = connection.connection.dbapi_connection
     assert raw is not None
-    with raw.cursor() as cursor:
+    cursor = raw.cursor()
+    try:
         cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer)
+    finally:
+        cursor.close()
 
 
 def _upsert_from_stage(

@@ -93,9 +93,9 @@ class ThanosClient:
         url = f"{self.base_url}{path}"
         timeout = (self._settings.connect_timeout_seconds, self._settings.timeout_seconds)
         # Queries go as POST forms: a long account matcher would overflow a URL.
-        payload = {"data": params} if method == "POST" else {"params": params}
+        body_params, url_params = (params, None) if method == "POST" else (None, params)
         try:
-            response = self._session.request(method, url, timeout=timeout, **payload)
+            response = self._session.request(method, url, data=body_params, params=url_params, timeout=timeout)
         except requests.Timeout:
             raise _RetryableError(f"Thanos at {self.safe_url} timed out on {path}") from None
         except requests.ConnectionError:
