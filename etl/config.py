@@ -158,6 +158,6 @@ def load_settings(config_file: str | Path | None = None, environ: Mapping[str, s
     except ValidationError as exc:
         first = exc.errors()[0]
         location = ".".join(str(part) for part in first["loc"])
-        env_var = _env_var_for(location)
+        env_var = _env_name_for(location)
         field = f"{location} ({env_var})" if env_var else location
         raise ConfigError(field, first["msg"]) from None
