@@ -34,6 +34,21 @@ class SampleSeries:
     kind: str = "gauge"  # or "counter" (metric name then ends in _total)
 
 
+def samples_in_hour(hour_start: float, values: Sequence[float]) -> list[tuple[float, float]]:
+    """Place the values evenly inside the hour, never on its edges (so no window sees them twice):
+    four values land at :07:30, :22:30, :37:30 and :52:30."""
+    step = 3600 / len(values)
+    return [(hour_start + (index + 0.5) * step, value) for index, value in enumerate(values)]
+
+
+def hourly_series(
+    metric: str, labels: Mapping[str, str], values_by_hour: Mapping[float, Sequence[float]], kind: str = "gauge"
+) -> SampleSeries:
+    """A series from {hour start (unix s): the values sampled inside that hour}."""
+    samples = [point for hour, values in sorted(values_by_hour.items()) for point in samples_in_hour(hour, values)]
+    return SampleSeries(metric, dict(labels), samples, kind)
+
+
 def _escape_label_value(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 

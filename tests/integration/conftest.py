@@ -1,0 +1,91 @@
+"""Real servers for integration tests, shared by the whole session.
+
+- PostgreSQL: ``TEST_DATABASE_URL`` (a server URL whose user may CREATE DATABASE) or, unset, an
+  embedded server (pgserver) in a temporary directory. Every test gets a fresh, migrated database.
+- Prometheus: ``prometheus_with(name, series)`` starts (once per name per session) a real
+  Prometheus loaded through promtool with those samples and returns its URL.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from etl.config import Settings, load_settings
+from etl.db import migrate
+from etl.embedded import embedded_database_url
+from etl.localprom import LocalPrometheus, SampleSeries
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or embedded_database_url(tmp_path_factory.mktemp("pg") / "data")
+
+
+@pytest.fixture
+def database_url(pg_server_url: str) -> Iterator[str]:
+    """A fresh database on the shared server, migrated to head; dropped after the test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    migrate(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def prometheus_with(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, Sequence[SampleSeries]], str]]:
+    servers: dict[str, LocalPrometheus] = {}
+
+    def start(name: str, series: Sequence[SampleSeries]) -> str:
+        if name not in servers:
+            server = LocalPrometheus(series, workdir=tmp_path_factory.mktemp(f"prom-{name}"))
+            server.start()
+            servers[name] = server
+        return servers[name].url
+
+    yield start
+    for server in servers.values():
+        server.stop()
+
+
+def make_settings(thanos_url: str, database_url: str, **env: str) -> Settings:
+    """Settings as the CLI would build them from these environment variables."""
+    return load_settings(environ={"THANOS_URL": thanos_url, "DATABASE_URL": database_url,
+                                  "THANOS_RETRIES": "0", **env})
+
+
+def cli_env(thanos_url: str, database_url: str, **extra: str) -> dict[str, str]:
+    """Environment for running the real ``k8s-cost-etl`` console script in a subprocess."""
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "THANOS_URL": thanos_url,
+        "DATABASE_URL": database_url,
+        "THANOS_RETRIES": "0",
+        **extra,
+    }
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
