@@ -48,7 +48,7 @@ def test_invalid_values_name_the_field(environ: dict[str, str], field: str) -> N
 def test_unknown_key_in_file_is_rejected(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("thanos:\n  uri: http://typo:9090\n")
-    with pytest.raises(ConfigError, match="thanos.uri"):
+    with pytest.raises(ConfigError, match=r"thanos\.uri"):
         load_settings(config, environ={})
 
 
