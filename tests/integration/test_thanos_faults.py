@@ -1,0 +1,116 @@
+"""Transport faults between the tool and a real Prometheus (via a fault-injecting proxy)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, text
+
+from etl.errors import PartialResponseError, ThanosError
+from etl.pipeline import Pipeline, RunSummary
+from etl.queries import EXPORTER_METRICS
+from etl.thanos import ThanosClient
+from tests.integration.conftest import make_settings
+from tests.integration.faultproxy import Fault, FaultProxy
+from tests.integration.test_exporter_backfill import DAY1, PLAIN, dataset
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def proxy(prometheus_with) -> Iterator[FaultProxy]:  # type: ignore[no-untyped-def]
+    with FaultProxy(prometheus_with("exporter-basic", dataset())) as proxy:
+        yield proxy
+
+
+def run_day(proxy: FaultProxy, database_url: str, engine: Engine, **env: str) -> RunSummary:
+    settings = make_settings(proxy.url, database_url, ACCOUNTS=PLAIN, **env)
+    settings.thanos.backoff_seconds = 0
+    return Pipeline(settings, ThanosClient(settings.thanos), engine).run_range(DAY1, DAY1, now=NOW)
+
+
+def stored_hours(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM k8s_hourly_costs")).scalar_one())
+
+
+def test_retries_429_and_5xx_then_succeeds(proxy: FaultProxy, database_url: str, engine: Engine) -> None:
+    proxy.inject(Fault(status=503), Fault(status=429), Fault(status=502))
+    summary = run_day(proxy, database_url, engine, THANOS_RETRIES="3")
+    assert not summary.failed
+    assert stored_hours(engine) == 24
+    # 3 failed attempts + one successful query per exporter metric
+    assert len(proxy.requests) == 3 + len(EXPORTER_METRICS)
+
+
+def test_a_timeout_is_retried(proxy: FaultProxy, database_url: str, engine: Engine) -> None:
+    proxy.inject(Fault(delay_seconds=2.0))
+    summary = run_day(proxy, database_url, engine, THANOS_RETRIES="1", THANOS_TIMEOUT_SECONDS="0.5")
+    assert not summary.failed and stored_hours(engine) == 24
+
+
+def test_partial_response_is_never_stored(proxy: FaultProxy, database_url: str, engine: Engine) -> None:
+    # The fifth metric query comes back with Thanos' partial-response warnings: the four before it
+    # were fine, but the chunk as a whole is incomplete, so nothing of it may be written.
+    proxy.inject(*[Fault()] * 4, Fault(add_warnings=True))
+    summary = run_day(proxy, database_url, engine)
+    assert summary.failed == [PLAIN]
+    assert "partial response" in summary.accounts[PLAIN].errors[0]
+    assert stored_hours(engine) == 0
+
+
+def test_malformed_body_fails_cleanly(proxy: FaultProxy, database_url: str, engine: Engine) -> None:
+    proxy.inject(Fault(body=b"<html>gateway</html>"))
+    summary = run_day(proxy, database_url, engine)
+    assert "not JSON" in summary.accounts[PLAIN].errors[0]
+    assert stored_hours(engine) == 0
+
+
+def test_retries_exhausted_raise_a_clear_error(proxy: FaultProxy, database_url: str) -> None:
+    proxy.inject(Fault(status=503), Fault(status=503))
+    settings = make_settings(proxy.url, database_url, THANOS_RETRIES="1")
+    settings.thanos.backoff_seconds = 0
+    with pytest.raises(ThanosError, match="HTTP 503"):
+        ThanosClient(settings.thanos).ping()
+    assert len(proxy.requests) == 2
+
+
+def test_warnings_raise_partial_response_error(proxy: FaultProxy, database_url: str) -> None:
+    proxy.inject(Fault(add_warnings=True))
+    settings = make_settings(proxy.url, database_url)
+    with pytest.raises(PartialResponseError, match="store unavailable"):
+        ThanosClient(settings.thanos).ping()
+
+
+def test_auth_headers_and_thanos_parameters_are_sent(proxy: FaultProxy, database_url: str, engine: Engine) -> None:
+    run_day(proxy, database_url, engine, THANOS_BEARER_TOKEN="tok-123",
+            THANOS_HEADERS="THANOS-TENANT=team-a,X-Scope-OrgID=org-7", THANOS_MAX_SOURCE_RESOLUTION="5m")
+    first = proxy.requests[0]
+    assert first.headers["Authorization"] == "Bearer tok-123"
+    assert first.headers["THANOS-TENANT"] == "team-a" and first.headers["X-Scope-OrgID"] == "org-7"
+    assert first.fields["partial_response"] == ["false"]
+    assert first.fields["dedup"] == ["true"]
+    assert first.fields["max_source_resolution"] == ["5m"]
+
+
+def test_basic_auth_is_sent(proxy: FaultProxy, database_url: str) -> None:
+    settings = make_settings(proxy.url, database_url, THANOS_USERNAME="etl", THANOS_PASSWORD="pw")
+    ThanosClient(settings.thanos).ping()
+    assert proxy.requests[0].headers["Authorization"] == "Basic ZXRsOnB3"  # base64("etl:pw")
+
+
+def test_no_secret_in_errors_or_logs(proxy: FaultProxy, database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    secret_url = proxy.url.replace("http://", "http://user:url-secret@")
+    proxy.inject(Fault(status=500), Fault(status=500))
+    settings = make_settings(secret_url, database_url, THANOS_RETRIES="1", THANOS_BEARER_TOKEN="token-secret",
+                             THANOS_HEADERS="THANOS-TENANT=header-secret")
+    settings.thanos.backoff_seconds = 0
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(ThanosError) as caught:
+        ThanosClient(settings.thanos).ping()
+    for secret in ("url-secret", "token-secret", "header-secret"):
+        assert secret not in str(caught.value)
+        assert secret not in caplog.text
