@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
+import pandas as pd
 from sqlalchemy import Engine
 
 from etl import __version__
@@ -70,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
         "so late samples are picked up. Only complete hours are counted.",
     )
     run.add_argument("--account", action="append", default=[], metavar="ID", help="only this account")
+
+    commands.add_parser(
+        "demo", help="backfill a synthetic week from a local Prometheus and print the daily costs",
+        description="Starts a local Prometheus (needs the prometheus and promtool binaries) loaded with a "
+        "synthetic week for three clusters, backfills it into the database (embedded unless DATABASE_URL "
+        "is set) through the real pipeline, and prints the daily cost table.",
+    )
     return parser
 
 
@@ -152,10 +160,35 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return _run_range(settings, "run", first_day, today, args.account)
 
 
+def _print_daily_table(daily: pd.DataFrame) -> None:
+    columns = ["total_cost", "cpu_cost", "ram_cost", "pv_cost", "network_cost", "load_balancer_cost",
+               "management_cost", "cpu_efficiency", "ram_efficiency", "hours_covered", "source_phase"]
+    shown = daily.set_index(["cloud_account_id", "usage_date"])[columns].copy()
+    for column in columns[:7]:
+        shown[column] = shown[column].map(lambda value: f"{value:,.2f}")
+    for column in ("cpu_efficiency", "ram_efficiency"):
+        shown[column] = shown[column].map(lambda value: "-" if value is None else f"{value:.1f}%")
+    shown.columns = ["total $", "cpu $", "ram $", "pv $", "network $", "lb $", "mgmt $", "cpu eff", "ram eff",
+                     "hours", "phase"]
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 500):
+        print(shown.to_string())
+
+
+def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
+    from etl.demo import run_demo
+
+    result = run_demo(settings)
+    _print_summary("demo backfill", result.summary)
+    print(f"\nDaily costs stored in {result.database} (table k8s_daily_costs):\n")
+    _print_daily_table(result.daily)
+    return EXIT_ACCOUNT_FAILED if result.summary.failed else EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "migrate": cmd_migrate,
     "backfill": cmd_backfill,
     "run": cmd_run,
+    "demo": cmd_demo,
 }
 
 

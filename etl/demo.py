@@ -1,0 +1,49 @@
+"""`k8s-cost-etl demo`: a local Prometheus loaded with a synthetic week for a few clusters,
+backfilled into the embedded PostgreSQL through the real pipeline."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+import pandas as pd
+
+from etl.config import Settings
+from etl.db import connect, migrate
+from etl.extract import utc_midnight
+from etl.localprom import LocalPrometheus
+from etl.pipeline import Pipeline, RunSummary
+from etl.store import fetch_daily
+from etl.synthetic import DEMO_CLUSTERS, demo_series
+from etl.thanos import ThanosClient
+
+log = logging.getLogger(__name__)
+
+DEMO_DAYS = 7
+
+
+@dataclass
+class DemoResult:
+    summary: RunSummary
+    daily: pd.DataFrame
+    database: str
+
+
+def run_demo(settings: Settings, today: date | None = None) -> DemoResult:
+    """Backfill the last DEMO_DAYS complete UTC days of synthetic data; return what was stored."""
+    today = today or datetime.now(timezone.utc).date()
+    first_day, last_day = today - timedelta(days=DEMO_DAYS), today - timedelta(days=1)
+    series = demo_series(utc_midnight(first_day), DEMO_DAYS * 24)
+    with LocalPrometheus(series) as prometheus:
+        log.info("Demo Prometheus with a synthetic week for %d clusters at %s", len(DEMO_CLUSTERS),
+                 prometheus.url)
+        demo_settings = settings.model_copy(deep=True)
+        demo_settings.thanos.url = prometheus.url
+        demo_settings.accounts = []
+        engine = connect(demo_settings)
+        migrate(engine)
+        pipeline = Pipeline(demo_settings, ThanosClient(demo_settings.thanos), engine)
+        summary = pipeline.run_range(first_day, last_day)
+    daily = fetch_daily(engine, list(DEMO_CLUSTERS))
+    return DemoResult(summary, daily, engine.url.render_as_string(hide_password=True))

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The test command: lint, type-check, then unit and integration tests against a real
+# Prometheus and a real (embedded, unless TEST_DATABASE_URL is set) PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+.venv/bin/ruff check .
+.venv/bin/mypy
+exec .venv/bin/pytest -q "$@"
