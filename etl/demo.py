@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
@@ -32,7 +32,7 @@ class DemoResult:
 
 def run_demo(settings: Settings, today: date | None = None) -> DemoResult:
     """Backfill the last DEMO_DAYS complete UTC days of synthetic data; return what was stored."""
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     first_day, last_day = today - timedelta(days=DEMO_DAYS), today - timedelta(days=1)
     series = demo_series(utc_midnight(first_day), DEMO_DAYS * 24)
     with LocalPrometheus(series) as prometheus:
