@@ -5,10 +5,12 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import uuid
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from etl.db import head_revision
 from tests.integration.conftest import cli_env
@@ -104,3 +106,31 @@ def test_unmigrated_database_says_to_migrate(thanos_url: str, pg_server_url: str
     # the server's default database was never migrated by the fixtures
     result = k8s_cost_etl("run", env=cli_env(thanos_url, pg_server_url))
     assert_one_clean_error(result, 3, "run `k8s-cost-etl migrate` first")
+
+
+def test_two_concurrent_migrates_on_an_empty_database(pg_server_url: str) -> None:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        env = cli_env("http://unused:1", url)
+        processes = [subprocess.Popen([sys.executable, "-m", "etl", "migrate"], env=env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        outcomes = [(process.wait(timeout=120), process.stderr.read() if process.stderr else "")
+                    for process in processes]
+        assert [code for code, _ in outcomes] == [0, 0], outcomes
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+            tables = connection.execute(text(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_name IN ('k8s_hourly_costs', 'k8s_daily_costs')")).scalar_one()
+        engine.dispose()
+        assert versions == [head_revision()]
+        assert tables == 2
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
