@@ -18,12 +18,12 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
 from etl.costs import (
-    COST_COLUMNS,
     DAILY_COLUMNS,
     DAILY_KEY_COLUMNS,
     EFFICIENCY_DECIMALS,
     HOURLY_COLUMNS,
     KEY_COLUMNS,
+    MONEY_COLUMNS,
     nano_to_decimal,
 )
 
@@ -39,9 +39,9 @@ class WriteResult:
 
 
 def _csv_value(column: str, value: Any) -> Any:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return ""  # unquoted empty field = NULL in COPY's CSV format
-    if column in COST_COLUMNS:
+    if column in MONEY_COLUMNS:
         return str(nano_to_decimal(value))
     if isinstance(value, float):
         return f"{value:.{EFFICIENCY_DECIMALS}f}"
