@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,24 +28,30 @@ def plot_daily_costs(report: dict[str, Any], path: str | Path) -> None:
     """
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.dates import DateFormatter, DayLocator
         from matplotlib.figure import Figure
     except ImportError:
         raise OptionalDependencyError(
             "drawing a chart needs matplotlib: install the 'plot' extra (pip install 'k8s-cost-etl[plot]')"
         ) from None
-    days = [day["date"] for day in report["days"]]
-    figure = Figure(figsize=(max(6.0, 0.35 * len(days) + 2), 4.5), layout="constrained")
+    # Real dates, not labels: a day without rows shows as a gap instead of disappearing.
+    days = [date.fromisoformat(day["date"]) for day in report["days"]]
+    figure = Figure(figsize=(max(7.0, 0.3 * len(days) + 4), 4.5), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     bottoms = [0.0] * len(days)
     for key, label in STACKED_COMPONENTS:
         heights = [day[key] or 0.0 for day in report["days"]]
-        axes.bar(days, heights, bottom=bottoms, label=label)
+        axes.bar(days, heights, width=0.8, bottom=bottoms, label=label)  # type: ignore[arg-type]
         bottoms = [bottom + height for bottom, height in zip(bottoms, heights, strict=True)]
     axes.set_title(f"Kubernetes costs of {report['cloud_account_id']} by day (UTC)")
     axes.set_ylabel("USD")
-    axes.tick_params(axis="x", labelrotation=90 if len(days) > 10 else 0)
-    axes.legend(loc="upper left", fontsize="small")
+    span_days = (days[-1] - days[0]).days + 1 if days else 1
+    # matplotlib's date helpers carry no type hints
+    axes.xaxis.set_major_locator(DayLocator(interval=-(-span_days // 12)))  # type: ignore[no-untyped-call]
+    axes.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
+    axes.tick_params(axis="x", labelrotation=45 if span_days > 4 else 0)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     target = Path(path)
     try:
         handle, temporary = tempfile.mkstemp(suffix=".png", prefix=f".{target.name}.", dir=target.parent)
