@@ -19,7 +19,7 @@ from PostgreSQL. ``cluster_costs`` is the entry point for the platform's API cod
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -56,6 +56,17 @@ def cluster_costs(engine: Engine, account: str, first_day: date, last_day: date)
     daily = fetch_daily(engine, [account], first_day, last_day)
     phase_hours = fetch_phase_hours(engine, account, first_day, last_day)
     return shape_report(account, first_day, last_day, daily, phase_hours)
+
+
+def days_of_interval(start: int, end: int) -> tuple[date, date]:
+    """The UTC days touched by the unix-second interval [start, end), as the platform's API passes
+    ranges: e.g. (1788220800, 1790812800) = [2026-09-01, 2026-10-01) -> 2026-09-01..2026-09-30.
+    Daily rows are whole days, so a report covers every day the interval touches."""
+    if end <= start:
+        raise InputError(f"end_date {end} is not after start_date {start}")
+    first = datetime.fromtimestamp(start, UTC).date()
+    last = datetime.fromtimestamp(end - 1, UTC).date()
+    return first, last
 
 
 def require_ordered(first_day: date, last_day: date) -> None:

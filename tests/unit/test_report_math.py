@@ -14,7 +14,7 @@ import pytest
 
 from etl.costs import COST_COLUMNS
 from etl.errors import InputError
-from etl.report import cents, require_ordered, shape_report
+from etl.report import cents, days_of_interval, require_ordered, shape_report
 
 ACCOUNT = "acct-1"
 AUG31, SEP1, SEP2 = date(2026, 8, 31), date(2026, 9, 1), date(2026, 9, 2)
@@ -124,3 +124,14 @@ def test_cents_round_half_up() -> None:
 def test_start_after_end_is_refused() -> None:
     with pytest.raises(InputError, match="after"):
         require_ordered(SEP2, SEP1)
+
+
+def test_api_interval_to_days() -> None:
+    sep1 = int(datetime(2026, 9, 1, tzinfo=UTC).timestamp())
+    oct1 = int(datetime(2026, 10, 1, tzinfo=UTC).timestamp())
+    # [Sep 1 00:00, Oct 1 00:00) is September; Oct 1 itself is not touched
+    assert days_of_interval(sep1, oct1) == (date(2026, 9, 1), date(2026, 9, 30))
+    # one second into Oct 1 touches it
+    assert days_of_interval(sep1, oct1 + 1) == (date(2026, 9, 1), date(2026, 10, 1))
+    with pytest.raises(InputError, match="not after"):
+        days_of_interval(oct1, oct1)
