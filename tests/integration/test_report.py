@@ -249,3 +249,22 @@ def test_chart_from_the_library(engine: Engine, tmp_path: Path) -> None:
     plot_daily_costs(cluster_costs(engine, ACCOUNT, AUG31, SEP3), chart)
     assert chart.read_bytes()[:8] == PNG_MAGIC
     assert [p.name for p in tmp_path.iterdir()] == ["month.png"]  # no temporary file left behind
+
+
+def test_example_queries_in_the_docs_run(engine: Engine) -> None:
+    load_dataset(engine)
+    document = (REPO_ROOT / "docs" / "reading.md").read_text().replace("'acct-1'", f"'{ACCOUNT}'")
+    blocks = [block.split("```", 1)[0] for block in document.split("```sql\n")[1:]]
+    statements = [s.strip() for block in blocks for s in block.split(";") if s.strip()]
+    assert len(statements) == 5
+    with engine.connect() as connection:
+        union_rows, per_type, monthly, uncovered, _last_month = (
+            connection.execute(text(statement)).all() for statement in statements)
+    # September's non-zero rows: Sep 1 all six types, Sep 2 cpu and ram, Sep 3 cpu
+    assert len(union_rows) == 9
+    # September per type: management 2.4, cpu 1.005 + 1.005 + 0.24, ram 0.48 + 0.96, ...
+    assert [tuple(row) for row in per_type] == [
+        ("management", Decimal("2.4")), ("cpu", Decimal("2.25")), ("ram", Decimal("1.44")),
+        ("pv", Decimal("0.24")), ("network", Decimal("0.12")), ("load_balancer", Decimal("0.024"))]
+    assert [row[0] for row in monthly] == [date(2026, 8, 1), SEP1]
+    assert len(uncovered) == 3  # no month of the dataset is fully covered
