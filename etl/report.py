@@ -93,7 +93,7 @@ def daily_in_nano(daily: pd.DataFrame) -> pd.DataFrame:
         frame[column] = pd.Series([decimal_to_nano(value) for value in frame[column]], index=frame.index,
                                   dtype="int64")
     frame[SAVINGS_COLUMN] = pd.Series(
-        [pd.NA if value is None else decimal_to_nano(value) for value in frame[SAVINGS_COLUMN]],
+        [pd.NA if pd.isna(value) else decimal_to_nano(value) for value in frame[SAVINGS_COLUMN]],
         index=frame.index, dtype="Int64",
     )
     for column in EFFICIENCY_COLUMNS:

@@ -175,6 +175,26 @@ def test_monthly_costs_view(engine: Engine) -> None:
 
 def test_migration_backfills_savings_and_is_reversible(engine: Engine) -> None:
     load_dataset(engine)
+    # Rounding edges, so the SQL formula must round as the Python one does: 3 nano-dollars of cpu
+    # at 50 % (1.5 -> 2), a 4-decimal efficiency on a 9-decimal cost, a negative efficiency
+    # (unused share clamped to 100 %) and efficiency over 100 % (clamped to 0).
+    edges = pd.concat([
+        hours_of("acct-edges", SEP1, 1, cpu_cost=0.000000003, cpu_efficiency=50),
+        hours_of("acct-edges", SEP2, 1, cpu_cost=0.123456789, cpu_efficiency=33.3333,
+                 ram_cost=7.777777777, ram_efficiency=-5),
+        hours_of("acct-edges", SEP3, 1, cpu_cost=2.5, cpu_efficiency=100.0001, ram_cost=0.5, ram_efficiency=99.9999),
+    ], ignore_index=True)
+    write_costs(engine, edges, daily_rollup(edges))
+    with engine.connect() as connection:
+        edge_savings = dict(connection.execute(text(
+            "SELECT usage_date, potential_savings FROM k8s_daily_costs WHERE cloud_account_id = 'acct-edges'")).all())
+    assert edge_savings == {
+        SEP1: Decimal("0.000000002"),
+        # 123456789 nano x 66.6667 % = 82304567.152263 -> 82304567 nano; ram fully unused: 7.777777777
+        SEP2: Decimal("0.082304567") + Decimal("7.777777777"),
+        # cpu over-used saves 0; ram 500000000 nano x 0.0001 % = 500 nano
+        SEP3: Decimal("0.0000005"),
+    }
     query = text("SELECT cloud_account_id, usage_date, potential_savings FROM k8s_daily_costs ORDER BY 1, 2")
     with engine.connect() as connection:
         written_by_python = connection.execute(query).all()
