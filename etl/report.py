@@ -19,6 +19,7 @@ from PostgreSQL. ``cluster_costs`` is the entry point for the platform's API cod
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -44,6 +45,7 @@ SUMMARY_COLUMNS = [
 ]
 BREAKDOWN_COLUMNS = ["management_cost", "load_balancer_cost", *NETWORK_SPLIT_COLUMNS]
 CENT = Decimal("0.01")
+log = logging.getLogger(__name__)
 
 
 def cluster_costs(engine: Engine, account: str, first_day: date, last_day: date) -> dict[str, Any]:
@@ -55,6 +57,8 @@ def cluster_costs(engine: Engine, account: str, first_day: date, last_day: date)
     require_ordered(first_day, last_day)
     daily = fetch_daily(engine, [account], first_day, last_day)
     phase_hours = fetch_phase_hours(engine, account, first_day, last_day)
+    log.info("Report for %s, %s..%s: %d stored day(s), hours per phase %s", account, first_day, last_day,
+             len(daily), phase_hours or "none")
     return shape_report(account, first_day, last_day, daily, phase_hours)
 
 
