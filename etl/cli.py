@@ -1,17 +1,20 @@
 """Command line: the only module that prints and picks exit codes.
 
 Exit codes: 0 success; 1 some account failed; 2 bad input or configuration;
-3 Thanos or PostgreSQL unreachable or unusable.
+3 Thanos or PostgreSQL unreachable or unusable; 4 ``report`` found no cost rows for the account
+in the range.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -21,9 +24,11 @@ from etl.config import CONFIG_FILE_ENV, Settings, load_settings
 from etl.db import connect, migrate, require_schema_at_head
 from etl.errors import ConfigError, DependencyError, EtlError, InputError
 from etl.pipeline import Pipeline, RunSummary
+from etl.report import cluster_costs, require_ordered
+from etl.store import fetch_account_span
 from etl.thanos import ThanosClient
 
-EXIT_OK, EXIT_ACCOUNT_FAILED, EXIT_BAD_INPUT, EXIT_DEPENDENCY = 0, 1, 2, 3
+EXIT_OK, EXIT_ACCOUNT_FAILED, EXIT_BAD_INPUT, EXIT_DEPENDENCY, EXIT_NO_DATA = 0, 1, 2, 3, 4
 log = logging.getLogger("etl")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -44,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"Settings come from a YAML file (--config or ${CONFIG_FILE_ENV}) overridden by environment "
         "variables such as THANOS_URL, DATABASE_URL and ACCOUNTS; see config/k8s-cost-etl.yaml. "
         "Exit codes: 0 ok, 1 an account failed, 2 bad input or configuration, 3 Thanos or database "
-        "unreachable.",
+        "unreachable, 4 no cost rows to report.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--config", metavar="FILE", help="YAML settings file")
@@ -78,6 +83,22 @@ def build_parser() -> argparse.ArgumentParser:
         "synthetic week for three clusters, backfills it into the database (embedded unless DATABASE_URL "
         "is set) through the real pipeline, and prints the daily cost table.",
     )
+
+    report = commands.add_parser(
+        "report", help="an account's cluster costs for a range of days, read from PostgreSQL",
+        description="Print what the platform's kubecost_cluster_costs endpoint returns for one cloud account "
+        "over UTC days START..END (inclusive), from the stored daily rows, with per-day rows added. Money is "
+        "summed exactly and rounded to cents only when shown. Reads only the database (THANOS_URL unused).",
+        epilog="Exit code 4: no cost rows for the account in the range (an unknown account, or days not "
+        "loaded yet: run `backfill` for them). See docs/reading.md for the JSON keys.",
+    )
+    report.add_argument("--account", required=True, metavar="ID", help="cloud account id (the tenant_id label)")
+    report.add_argument("--start", required=True, metavar="YYYY-MM-DD", help="first UTC day")
+    report.add_argument("--end", required=True, metavar="YYYY-MM-DD", help="last UTC day (inclusive)")
+    report.add_argument("--format", choices=["json", "table"], default="json",
+                        help="json: the endpoint's object (default); table: per-day rows and totals")
+    report.add_argument("--plot", metavar="FILE.png",
+                        help="also draw a stacked daily cost chart by component (needs the 'plot' extra)")
     return parser
 
 
@@ -141,6 +162,73 @@ def _run_range(settings: Settings, kind: str, first_day: date, last_day: date, a
     return EXIT_ACCOUNT_FAILED if summary.failed else EXIT_OK
 
 
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+REPORT_TABLE_COLUMNS = [  # (heading, key in a day row / the summary) for the table format
+    ("total", "total_cost"), ("cpu", "cpu_cost"), ("ram", "ram_cost"), ("pv", "pv_cost"),
+    ("network", "network_cost"), ("lb", "load_balancer_cost"), ("management", "management_cost"),
+]
+
+
+def _print_report_table(report: dict[str, Any]) -> None:
+    phases = ", ".join(f"{phase} {hours} h" for phase, hours in report["phases"].items()) or "-"
+    first, last = report["days"][0]["date"], report["days"][-1]["date"]
+    print(f"cluster costs of {report['cloud_account_id']} (USD), days with data {first}..{last}: "
+          f"{report['hours_covered']} of {report['hours_in_range']} hour(s) covered; phases: {phases}")
+    rows = [
+        [day["date"], str(day["hours_covered"]), day["source_phase"],
+         *(_money(day[key]) for _, key in REPORT_TABLE_COLUMNS),
+         _percent(day["cpu_efficiency"]), _percent(day["ram_efficiency"]), _money(day["potential_savings"])]
+        for day in report["days"]
+    ]
+    efficiency = report["efficiency"]
+    rows.append(["total", str(report["hours_covered"]), "",
+                 *(_money(report["summary"][key]) for _, key in REPORT_TABLE_COLUMNS),
+                 _percent(efficiency["cpu_efficiency"]), _percent(efficiency["ram_efficiency"]),
+                 _money(report["potential_savings"])])
+    headings = ["date", "hours", "phase", *(heading for heading, _ in REPORT_TABLE_COLUMNS),
+                "cpu eff %", "ram eff %", "savings"]
+    widths = [max(len(cells[i]) for cells in [headings, *rows]) for i in range(len(headings))]
+    for cells in [headings, *rows]:
+        print("  ".join(cell.ljust(width) if i < 3 else cell.rjust(width)
+                        for i, (cell, width) in enumerate(zip(cells, widths, strict=True))))
+    print(f"total efficiency: {_percent(efficiency['total_efficiency'])} %")
+
+
+def _no_data_message(engine: Engine, account: str, first_day: date, last_day: date) -> str:
+    span = fetch_account_span(engine, account)
+    if span is None:
+        return f"unknown account {account!r}: no cost rows are stored for it (check the id, or backfill it)"
+    return (f"no cost rows for account {account!r} between {first_day} and {last_day}; "
+            f"its stored days run from {span[0]} to {span[1]}")
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    first_day, last_day = parse_day(args.start, "--start"), parse_day(args.end, "--end")
+    require_ordered(first_day, last_day)
+    engine = _open_database(settings)
+    report = cluster_costs(engine, args.account, first_day, last_day)
+    if not report["days"]:
+        print(f"k8s-cost-etl: {_no_data_message(engine, args.account, first_day, last_day)}", file=sys.stderr)
+        return EXIT_NO_DATA
+    if args.plot:
+        from etl.plot import plot_daily_costs
+
+        plot_daily_costs(report, args.plot)
+        log.info("Daily cost chart for %s written to %s", args.account, args.plot)
+    if args.format == "table":
+        _print_report_table(report)
+    else:
+        print(json.dumps(report, indent=2))
+    return EXIT_OK
+
+
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     before, after = migrate(connect(settings))
     print(f"schema at {after}" + ("" if before == after else f" (was {before or 'empty'})"))
@@ -189,6 +277,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "backfill": cmd_backfill,
     "run": cmd_run,
     "demo": cmd_demo,
+    "report": cmd_report,
 }
 
 

@@ -28,8 +28,14 @@ EFFICIENCY_WEIGHTS: dict[str, list[str]] = {
     "ram_efficiency": ["ram_cost"],
     "total_efficiency": ["cpu_cost", "ram_cost"],
 }
+# Which cost each efficiency tells the unused share of, for potential savings.
+SAVINGS_PARTS: dict[str, str] = {"cpu_cost": "cpu_efficiency", "ram_cost": "ram_efficiency"}
+SAVINGS_COLUMN = "potential_savings"
+MONEY_COLUMNS = [*COST_COLUMNS, SAVINGS_COLUMN]
 HOURLY_COLUMNS = [*KEY_COLUMNS, *COST_COLUMNS, *EFFICIENCY_COLUMNS, "source_phase"]
-DAILY_COLUMNS = [*DAILY_KEY_COLUMNS, *COST_COLUMNS, *EFFICIENCY_COLUMNS, "hours_covered", "source_phase"]
+DAILY_COLUMNS = [
+    *DAILY_KEY_COLUMNS, *COST_COLUMNS, SAVINGS_COLUMN, *EFFICIENCY_COLUMNS, "hours_covered", "source_phase",
+]
 
 PHASE_EXPORTER = "exporter"
 PHASE_RAW = "raw"
@@ -43,6 +49,40 @@ def to_nano(dollars: pd.Series) -> pd.Series:
 
 def nano_to_decimal(nano: int) -> Decimal:
     return Decimal(int(nano)).scaleb(-MONEY_SCALE)
+
+
+def decimal_to_nano(dollars: Decimal) -> int:
+    """Stored NUMERIC(18,9) USD -> integer nano-dollars, exactly."""
+    return int(dollars.scaleb(MONEY_SCALE).to_integral_value())
+
+
+def unused_cost(cost_nano: pd.Series, efficiency: pd.Series) -> pd.Series:
+    """Nano-dollars of ``cost`` allocated but not used: cost x (1 - efficiency/100), <NA> where the
+    efficiency is unknown.
+
+    The unused share is clamped to [0, 1]: an efficiency above 100 % (usage over requests) saves
+    nothing rather than a negative amount. Integer arithmetic on the efficiency's stored
+    EFFICIENCY_DECIMALS gives exactly what the NUMERIC formula in migration 0003 gives, rounded
+    half-up to the nano-dollar.
+    """
+    scale = 100 * 10**EFFICIENCY_DECIMALS  # efficiency 100 % in units of its last stored decimal
+    known = efficiency.notna()
+    unused = ((100.0 - efficiency.astype("float64").where(known, 100.0)) * 10**EFFICIENCY_DECIMALS).round()
+    unused_units = unused.clip(lower=0, upper=scale).astype("int64")
+    cost = cost_nano.astype("int64").clip(lower=0)
+    whole, rest = cost // scale, cost % scale  # split so no product can overflow int64
+    savings: pd.Series = whole * unused_units + (rest * unused_units + scale // 2) // scale
+    return savings.astype("Int64").where(known, pd.NA)
+
+
+def hourly_potential_savings(hourly: pd.DataFrame) -> pd.Series:
+    """Per hour: unused CPU cost + unused RAM cost (SAVINGS_PARTS); a part whose efficiency is
+    unknown adds nothing, and an hour where neither efficiency is known has <NA>, never 0.
+    """
+    parts = [unused_cost(hourly[cost], hourly[efficiency]) for cost, efficiency in SAVINGS_PARTS.items()]
+    any_known = pd.concat([part.notna() for part in parts], axis=1).any(axis=1)
+    total = sum((part.fillna(0) for part in parts), start=pd.Series(0, index=hourly.index, dtype="Int64"))
+    return total.where(any_known, pd.NA)
 
 
 def exporter_hourly_costs(gauges: pd.DataFrame, efficiency_scale: str) -> pd.DataFrame:
@@ -83,14 +123,31 @@ def day_phase(phases: Iterable[str]) -> str:
 def daily_rollup(hourly: pd.DataFrame) -> pd.DataFrame:
     """Daily rows (UTC days) from hourly rows: exact sums, cost-weighted efficiency.
 
-    A day's efficiency is the mean of its known hourly efficiencies weighted by the matching
-    cost (EFFICIENCY_WEIGHTS); where every known hour had zero cost the weights say nothing and
-    the plain mean is used; with no known hour it is NULL, never 0.
+    A day's efficiency is combined as combine_efficiencies says. A day's potential savings is the
+    sum of its hours' savings (hourly_potential_savings), so each hour is judged by its own
+    efficiency and hours without one add nothing; NULL when no hour of the day had one.
     """
     if hourly.empty:
         return pd.DataFrame(columns=DAILY_COLUMNS)
     frame = hourly.copy()
     frame["usage_date"] = usage_dates(frame)
+    frame[SAVINGS_COLUMN] = hourly_potential_savings(frame)
+    groups = frame.groupby(DAILY_KEY_COLUMNS, sort=True)
+    daily = groups[COST_COLUMNS].sum().astype("int64")
+    daily[SAVINGS_COLUMN] = groups[SAVINGS_COLUMN].sum(min_count=1).astype("Int64")
+    daily["hours_covered"] = groups.size()
+    daily["source_phase"] = groups["source_phase"].agg(day_phase)
+    daily = daily.join(combine_efficiencies(frame, DAILY_KEY_COLUMNS))
+    return daily.reset_index()[DAILY_COLUMNS]
+
+
+def combine_efficiencies(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """EFFICIENCY_COLUMNS per ``keys`` group, each the mean of the group's known efficiencies
+    weighted by the matching cost (EFFICIENCY_WEIGHTS); where every known row had zero cost the
+    weights say nothing and the plain mean is used; with no known row it is NaN (NULL), never 0.
+    Used for hours -> day and for days -> a report's range.
+    """
+    frame = frame.copy()
     helper_columns = []
     for column, weight_columns in EFFICIENCY_WEIGHTS.items():
         known = frame[column].notna()
@@ -101,17 +158,14 @@ def daily_rollup(hourly: pd.DataFrame) -> pd.DataFrame:
         frame[f"{column}__plain"] = efficiency
         frame[f"{column}__known"] = known.astype("int64")
         helper_columns += [f"{column}__{part}" for part in ("weighted", "weight", "plain", "known")]
-    groups = frame.groupby(DAILY_KEY_COLUMNS, sort=True)
-    daily = groups[COST_COLUMNS].sum().astype("int64")
-    daily["hours_covered"] = groups.size()
-    daily["source_phase"] = groups["source_phase"].agg(day_phase)
-    sums = groups[helper_columns].sum()
+    sums = frame.groupby(keys, sort=True)[helper_columns].sum()
+    combined = pd.DataFrame(index=sums.index)
     for column in EFFICIENCY_WEIGHTS:
         weight, known = sums[f"{column}__weight"], sums[f"{column}__known"]
         weighted = sums[f"{column}__weighted"] / weight.where(weight > 0)
         plain = sums[f"{column}__plain"] / known.where(known > 0)
-        daily[column] = weighted.where(weight > 0, plain).round(EFFICIENCY_DECIMALS)
-    return daily.reset_index()[DAILY_COLUMNS]
+        combined[column] = weighted.where(weight > 0, plain).round(EFFICIENCY_DECIMALS)
+    return combined
 
 
 def usage_dates(frame: pd.DataFrame) -> pd.Series:

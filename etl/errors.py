@@ -33,3 +33,7 @@ class PartialResponseError(ThanosError):
 
 class DatabaseError(DependencyError):
     """PostgreSQL cannot be reached, or the schema is not migrated."""
+
+
+class OptionalDependencyError(InputError):
+    """A feature needs an optional extra that is not installed (e.g. ``plot`` for charts)."""

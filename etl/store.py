@@ -12,20 +12,22 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
 from etl.costs import (
-    COST_COLUMNS,
     DAILY_COLUMNS,
     DAILY_KEY_COLUMNS,
     EFFICIENCY_DECIMALS,
     HOURLY_COLUMNS,
     KEY_COLUMNS,
+    MONEY_COLUMNS,
     nano_to_decimal,
 )
+from etl.extract import HourRange
 
 HOURLY_TABLE = "k8s_hourly_costs"
 DAILY_TABLE = "k8s_daily_costs"
@@ -39,9 +41,9 @@ class WriteResult:
 
 
 def _csv_value(column: str, value: Any) -> Any:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
         return ""  # unquoted empty field = NULL in COPY's CSV format
-    if column in COST_COLUMNS:
+    if column in MONEY_COLUMNS:
         return str(nano_to_decimal(value))
     if isinstance(value, float):
         return f"{value:.{EFFICIENCY_DECIMALS}f}"
@@ -111,13 +113,53 @@ def write_costs(engine: Engine, hourly: pd.DataFrame, daily: pd.DataFrame) -> Wr
     return WriteResult(len(hourly), len(daily), changed + int(deleted or 0))
 
 
-def fetch_daily(engine: Engine, accounts: Iterable[str] | None = None) -> pd.DataFrame:
-    """Daily rows as stored (Decimal money), optionally for some accounts; for reports and tests."""
-    query = f"SELECT * FROM {DAILY_TABLE}"
+def fetch_daily(
+    engine: Engine,
+    accounts: Iterable[str] | None = None,
+    first_day: date | None = None,
+    last_day: date | None = None,
+) -> pd.DataFrame:
+    """Daily rows as stored (Decimal money), optionally for some accounts and UTC days
+    first_day..last_day (inclusive); for reports and tests. No rows -> an empty frame that still
+    has the table's columns."""
+    conditions: list[str] = []
     params: dict[str, Any] = {}
     if accounts is not None:
-        query += " WHERE cloud_account_id = ANY(:accounts)"
+        conditions.append("cloud_account_id = ANY(:accounts)")
         params["accounts"] = list(accounts)
+    if first_day is not None:
+        conditions.append("usage_date >= :first_day")
+        params["first_day"] = first_day
+    if last_day is not None:
+        conditions.append("usage_date <= :last_day")
+        params["last_day"] = last_day
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     with engine.connect() as connection:
-        result = connection.execute(text(query + " ORDER BY cloud_account_id, usage_date"), params)
-        return pd.DataFrame(result.mappings().all())
+        result = connection.execute(
+            text(f"SELECT * FROM {DAILY_TABLE}{where} ORDER BY cloud_account_id, usage_date"), params
+        )
+        return pd.DataFrame(result.mappings().all(), columns=list(result.keys()))
+
+
+def fetch_phase_hours(engine: Engine, account: str, first_day: date, last_day: date) -> dict[str, int]:
+    """How many stored hours of UTC days first_day..last_day each source phase produced."""
+    hours = HourRange.for_days(first_day, last_day)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                f"SELECT source_phase, count(*) FROM {HOURLY_TABLE} WHERE cloud_account_id = :account "
+                "AND hour_start >= :start AND hour_start < :end GROUP BY source_phase ORDER BY source_phase"
+            ),
+            {"account": account, "start": hours.start, "end": hours.end},
+        ).all()
+    return {str(phase): int(hours) for phase, hours in rows}
+
+
+def fetch_account_span(engine: Engine, account: str) -> tuple[date, date] | None:
+    """The first and last UTC day with a daily row for the account; None if it has none at all."""
+    with engine.connect() as connection:
+        first, last = connection.execute(
+            text(f"SELECT min(usage_date), max(usage_date) FROM {DAILY_TABLE} WHERE cloud_account_id = :account"),
+            {"account": account},
+        ).one()
+    return None if first is None else (first, last)

@@ -115,6 +115,8 @@ def test_backfill_costs_per_account_and_day(thanos_url: str, database_url: str, 
     assert plain1["cpu_efficiency"] == Decimal("65")
     assert plain1["ram_efficiency"] == Decimal("40")
     assert plain1["total_efficiency"] == Decimal("60")
+    # unused cpu: 12 h x 4 $ x 50 % + 12 h x 4 $ x 20 % = 33.6; unused ram: 24 h x 3 $ x 60 % = 43.2
+    assert plain1["potential_savings"] == Decimal("76.8")
     assert plain1["hours_covered"] == 24
     assert plain1["source_phase"] == "exporter"
 
@@ -126,6 +128,7 @@ def test_backfill_costs_per_account_and_day(thanos_url: str, database_url: str, 
     assert weird["total_cost"] == weird["cpu_cost"] == Decimal("24")
     assert weird["management_cost"] == Decimal("0")
     assert weird["cpu_efficiency"] is None  # unknown efficiency is NULL, never 0
+    assert weird["potential_savings"] is None  # and so are the savings it would tell
 
     gappy = rows[(GAPPY, DAY1)]
     assert gappy["hours_covered"] == 12
