@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import Engine
 
 from etl import __version__
@@ -209,9 +208,14 @@ def _no_data_message(engine: Engine, account: str, first_day: date, last_day: da
             f"its stored days run from {span[0]} to {span[1]}")
 
 
-def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+def _day_range(args: argparse.Namespace) -> tuple[date, date]:
     first_day, last_day = parse_day(args.start, "--start"), parse_day(args.end, "--end")
     require_ordered(first_day, last_day)
+    return first_day, last_day
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    first_day, last_day = _day_range(args)
     engine = _open_database(settings)
     report = cluster_costs(engine, args.account, first_day, last_day)
     if not report["days"]:
@@ -236,9 +240,7 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
-    first_day, last_day = parse_day(args.start, "--start"), parse_day(args.end, "--end")
-    if first_day > last_day:
-        raise InputError(f"--start {first_day} is after --end {last_day}")
+    first_day, last_day = _day_range(args)
     return _run_range(settings, "backfill", first_day, last_day, args.account)
 
 
@@ -248,27 +250,16 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return _run_range(settings, "run", first_day, today, args.account)
 
 
-def _print_daily_table(daily: pd.DataFrame) -> None:
-    columns = ["total_cost", "cpu_cost", "ram_cost", "pv_cost", "network_cost", "load_balancer_cost",
-               "management_cost", "cpu_efficiency", "ram_efficiency", "hours_covered", "source_phase"]
-    shown = daily.set_index(["cloud_account_id", "usage_date"])[columns].copy()
-    for column in columns[:7]:
-        shown[column] = shown[column].map(lambda value: f"{value:,.2f}")
-    for column in ("cpu_efficiency", "ram_efficiency"):
-        shown[column] = shown[column].map(lambda value: "-" if value is None else f"{value:.1f}%")
-    shown.columns = ["total $", "cpu $", "ram $", "pv $", "network $", "lb $", "mgmt $", "cpu eff", "ram eff",
-                     "hours", "phase"]
-    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_rows", 500):
-        print(shown.to_string())
-
-
 def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
     from etl.demo import run_demo
 
     result = run_demo(settings)
     _print_summary("demo backfill", result.summary)
-    print(f"\nDaily costs stored in {result.database} (table k8s_daily_costs):\n")
-    _print_daily_table(result.daily)
+    print(f"\nDaily costs stored in {result.database} (table k8s_daily_costs), as "
+          "`k8s-cost-etl report --format table` shows them:")
+    for report in result.reports:
+        print()
+        _print_report_table(report)
     return EXIT_ACCOUNT_FAILED if result.summary.failed else EXIT_OK
 
 

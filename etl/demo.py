@@ -6,15 +6,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-
-import pandas as pd
+from typing import Any
 
 from etl.config import Settings
 from etl.db import connect, migrate
 from etl.extract import utc_midnight
 from etl.localprom import LocalPrometheus
 from etl.pipeline import Pipeline, RunSummary
-from etl.store import fetch_daily
+from etl.report import cluster_costs
 from etl.synthetic import DEMO_CLUSTERS, demo_series
 from etl.thanos import ThanosClient
 
@@ -26,7 +25,7 @@ DEMO_DAYS = 7
 @dataclass
 class DemoResult:
     summary: RunSummary
-    daily: pd.DataFrame
+    reports: list[dict[str, Any]]  # etl.report.cluster_costs of each demo account over the week
     database: str
 
 
@@ -45,5 +44,5 @@ def run_demo(settings: Settings, today: date | None = None) -> DemoResult:
         migrate(engine)
         pipeline = Pipeline(demo_settings, ThanosClient(demo_settings.thanos), engine)
         summary = pipeline.run_range(first_day, last_day)
-    daily = fetch_daily(engine, list(DEMO_CLUSTERS))
-    return DemoResult(summary, daily, engine.url.render_as_string(hide_password=True))
+    reports = [cluster_costs(engine, account, first_day, last_day) for account in DEMO_CLUSTERS]
+    return DemoResult(summary, reports, engine.url.render_as_string(hide_password=True))
