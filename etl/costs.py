@@ -107,7 +107,8 @@ def choose_phase_per_hour(exporter_rows: pd.DataFrame, raw_rows: pd.DataFrame) -
     frames = [frame for frame in (exporter_rows, raw_rows) if not frame.empty]
     if not frames:
         return pd.DataFrame(columns=HOURLY_COLUMNS)
-    combined = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    combined = pd.concat(frames, ignore_index=True)
+    combined["hour_start"] = pd.to_datetime(combined["hour_start"], utc=True)
     # Exporter rows come first, so keep="first" prefers them.
     chosen = combined.drop_duplicates(subset=KEY_COLUMNS, keep="first")
     return chosen.sort_values(KEY_COLUMNS).reset_index(drop=True)[HOURLY_COLUMNS]

@@ -16,7 +16,7 @@ Per account and UTC hour (see docs/phase1.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import pandas as pd
 
@@ -127,8 +127,18 @@ def _resource_names(defaulted: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _with_typed_hours(metrics: RawMetrics) -> RawMetrics:
+    """An empty answer has an untyped ``hour_start``; give every frame the same one so joins work."""
+    typed = {}
+    for item in fields(metrics):
+        frame = getattr(metrics, item.name)
+        typed[item.name] = frame.assign(hour_start=pd.to_datetime(frame["hour_start"], utc=True))
+    return replace(metrics, **typed)
+
+
 def raw_hourly_costs(metrics: RawMetrics, defaults: DefaultPrices) -> RawCosts:
     """Hourly Phase 1 rows for every account-hour with any CPU, RAM or PVC allocation."""
+    metrics = _with_typed_hours(metrics)
     cpu, cpu_defaulted = _priced(metrics.cpu_allocation, metrics.cpu_price, NODE_KEY, "cores", 1.0,
                                  defaults.cpu, "cpu", "node")
     ram, ram_defaulted = _priced(metrics.ram_allocation, metrics.ram_price, NODE_KEY, "bytes", GIB,

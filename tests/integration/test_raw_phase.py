@@ -8,7 +8,7 @@ and :52:30 of each hour (never on an hour edge), so every full-hour series has 4
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -79,7 +79,9 @@ def pod_workload(
     return series
 
 
-def node_prices(account: str, node: str, cpu: float | None, ram: float | None, times: list[float]) -> list[SampleSeries]:
+def node_prices(
+    account: str, node: str, cpu: float | None, ram: float | None, times: list[float]
+) -> list[SampleSeries]:
     labels = {"tenant_id": account, "node": node, "instance_type": "m5.large"}
     series = []
     if cpu is not None:
@@ -160,7 +162,7 @@ def thanos_url(prometheus_with) -> str:  # type: ignore[no-untyped-def]
 def backfill(thanos_url: str, database_url: str, engine: Engine, **env: str) -> RunSummary:
     settings = make_settings(thanos_url, database_url, **env)
     pipeline = Pipeline(settings, ThanosClient(settings.thanos), engine)
-    return pipeline.run_range(DAY1, DAY2, now=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    return pipeline.run_range(DAY1, DAY2, now=datetime(2026, 11, 1, tzinfo=UTC))
 
 
 def daily_rows(engine: Engine) -> dict[tuple[str, date], dict]:  # type: ignore[type-arg]
@@ -176,7 +178,7 @@ def hourly_rows(engine: Engine, account: str) -> dict[int, dict]:  # type: ignor
             text("SELECT * FROM k8s_hourly_costs WHERE cloud_account_id = :a AND hour_start < :end"),
             {"a": account, "end": utc_midnight(DAY2)},
         ).mappings().all()
-    return {row["hour_start"].astimezone(timezone.utc).hour: dict(row) for row in rows}
+    return {row["hour_start"].astimezone(UTC).hour: dict(row) for row in rows}
 
 
 def test_raw_only_account_costs_per_day(thanos_url: str, database_url: str, engine: Engine) -> None:
