@@ -8,7 +8,7 @@ and :52:30 of each hour (never on an hour edge), so every full-hour series has 4
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from decimal import Decimal
 
 import pytest
@@ -16,9 +16,8 @@ from sqlalchemy import Engine, text
 
 from etl.extract import utc_midnight
 from etl.localprom import SampleSeries, hourly_series
-from etl.pipeline import Pipeline, RunSummary
-from etl.thanos import ThanosClient
-from tests.integration.conftest import make_settings
+from etl.pipeline import RunSummary
+from tests.integration.conftest import daily_rows, run_backfill
 
 DAY1, DAY2 = date(2026, 10, 5), date(2026, 10, 6)
 RAW_A = "acct-p1-alpha"  # raw metrics only: two priced nodes, one unpriced node, PVCs, a load balancer
@@ -160,15 +159,7 @@ def thanos_url(prometheus_with) -> str:  # type: ignore[no-untyped-def]
 
 
 def backfill(thanos_url: str, database_url: str, engine: Engine, **env: str) -> RunSummary:
-    settings = make_settings(thanos_url, database_url, **env)
-    pipeline = Pipeline(settings, ThanosClient(settings.thanos), engine)
-    return pipeline.run_range(DAY1, DAY2, now=datetime(2026, 11, 1, tzinfo=UTC))
-
-
-def daily_rows(engine: Engine) -> dict[tuple[str, date], dict]:  # type: ignore[type-arg]
-    with engine.connect() as connection:
-        rows = connection.execute(text("SELECT * FROM k8s_daily_costs")).mappings().all()
-    return {(row["cloud_account_id"], row["usage_date"]): dict(row) for row in rows}
+    return run_backfill(thanos_url, database_url, engine, DAY1, DAY2, **env)
 
 
 def hourly_rows(engine: Engine, account: str) -> dict[int, dict]:  # type: ignore[type-arg]
