@@ -6,7 +6,7 @@ comments next to each dataset say how.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -14,8 +14,9 @@ from sqlalchemy import Engine, text
 
 from etl.extract import utc_midnight
 from etl.localprom import SampleSeries, hourly_series
-from etl.pipeline import RunSummary
-from tests.integration.conftest import daily_rows, run_backfill
+from etl.pipeline import Pipeline
+from etl.thanos import ThanosClient
+from tests.integration.conftest import make_settings
 
 DAY1, DAY2 = date(2026, 9, 1), date(2026, 9, 2)
 P = "cloudtuner_kubecost_cluster_"
@@ -81,8 +82,16 @@ def thanos_url(prometheus_with) -> str:  # type: ignore[no-untyped-def]
     return prometheus_with("exporter-basic", dataset())
 
 
-def backfill(thanos_url: str, database_url: str, engine: Engine, **env: str) -> RunSummary:
-    return run_backfill(thanos_url, database_url, engine, DAY1, DAY2, **env)
+def backfill(thanos_url: str, database_url: str, engine: Engine, **env: str):  # type: ignore[no-untyped-def]
+    settings = make_settings(thanos_url, database_url, **env)
+    pipeline = Pipeline(settings, ThanosClient(settings.thanos), engine)
+    return pipeline.run_range(DAY1, DAY2, now=datetime(2026, 11, 1, tzinfo=UTC))
+
+
+def daily_rows(engine: Engine) -> dict[tuple[str, date], dict]:  # type: ignore[type-arg]
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT * FROM k8s_daily_costs")).mappings().all()
+    return {(row["cloud_account_id"], row["usage_date"]): dict(row) for row in rows}
 
 
 def test_backfill_costs_per_account_and_day(thanos_url: str, database_url: str, engine: Engine) -> None:
