@@ -139,6 +139,10 @@ def daily_rollup(hourly: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=DAILY_COLUMNS)
     frame = hourly.copy()
     frame["usage_date"] = usage_dates(frame)
+    # Hours built without the default-price record (older callers) used no default price.
+    for column, nothing in (("default_priced_hours", 0), ("default_priced_resources", None)):
+        if column not in frame:
+            frame[column] = nothing
     helper_columns = []
     for column, weight_columns in EFFICIENCY_WEIGHTS.items():
         known = frame[column].notna()

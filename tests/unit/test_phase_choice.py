@@ -79,3 +79,11 @@ def test_daily_rollup_sums_default_priced_hours_and_unions_resources() -> None:
 def test_join_resource_lists_ignores_missing() -> None:
     assert join_resource_lists([None, np.nan, ""]) is None
     assert join_resource_lists(["b, a", "a"]) == "a, b"
+
+
+def test_daily_rollup_of_hours_without_a_default_price_record() -> None:
+    hours = hourly("a", range(2), "exporter", 10).drop(columns=["default_priced_hours", "default_priced_resources"])
+    day = daily_rollup(hours).iloc[0]
+    assert day["default_priced_hours"] == 0
+    assert day["default_priced_resources"] is None
+    assert day["total_cost"] == 20
