@@ -64,6 +64,10 @@ RAW_METRICS: tuple[str, ...] = (
 NODE_LABEL = "node"
 VOLUME_LABEL = "persistentvolume"
 VOLUME_NAME_LABEL = "volumename"  # older OpenCost versions name the volume of pv_hourly_cost only here
+# What identifies one workload of a metric (see hourly_presence_sum), from OpenCost's labels.
+CONTAINER_IDENTITY = ("namespace", "pod", "container")
+PVC_IDENTITY = ("namespace", "pod", "persistentvolumeclaim", VOLUME_LABEL)
+LOAD_BALANCER_IDENTITY = ("namespace", "service_name", "ingress_ip")
 # cAdvisor also exposes a pod-level aggregate (container="") and the pause container
 # (container="POD"); counting them would count every container twice.
 REAL_CONTAINERS = 'container!="", container!="POD"'
@@ -117,22 +121,37 @@ def hourly_minimum(metric: str, account_label: str, accounts: Sequence[str]) -> 
 
 
 def hourly_presence_sum(
-    metric: str, account_label: str, accounts: Sequence[str], by: Sequence[str] = (), extra_matchers: str = ""
+    metric: str,
+    account_label: str,
+    accounts: Sequence[str],
+    identity: Sequence[str],
+    by: Sequence[str] = (),
+    extra_matchers: str = "",
 ) -> str:
-    """Per account (and ``by`` labels), the sum over series of each series' mean over the WHOLE hour.
+    """Per account (and ``by`` labels), the sum over workloads of each workload's mean over the
+    WHOLE hour; a workload is one combination of the ``identity`` labels (e.g. namespace, pod,
+    container).
 
-    A series present for part of the hour (a pod created or deleted at :30) must count for that
-    part only. ``avg_over_time`` would charge it for the full hour, so each series' samples are
-    summed and divided by the number of samples a series present all hour has: the largest
-    sample count among the account's series of this metric in that hour (they share one scrape
-    interval). Where no series of the account spans the full hour this falls back to the mean
-    over the samples seen, i.e. never below what ``avg_over_time`` would give.
+    A workload present for part of the hour (a pod created or deleted at :30) must count for that
+    part only; ``avg_over_time`` would charge it for the full hour. So each workload's samples are
+    summed and divided by the number of samples a workload present all hour has: the largest
+    sample count of any of the account's workloads of this metric in that hour (they share one
+    scrape interval). Samples are pooled per workload, not per series, because a restart of the
+    exporting process (OpenCost) changes its ``instance`` label and splits every series in two
+    within that hour; counted per series each half would pass for a full hour and the hour would
+    be charged twice. Where no workload spans the full hour this falls back to the mean over the
+    samples seen, i.e. never below what ``avg_over_time`` would give.
     """
     selector = _selector(metric, account_label, accounts, extra_matchers)
-    full_hour_samples = f"max by ({account_label}) (count_over_time({selector}[{HOUR_WINDOW}]))"
+    per_workload = _grouping(account_label, [*by, *(label for label in identity if label not in by)])
+    workload_sums = f"sum by ({per_workload}) (sum_over_time({selector}[{HOUR_WINDOW}]))"
+    full_hour_samples = (
+        f"max by ({account_label}) (sum by ({_grouping(account_label, identity)}) "
+        f"(count_over_time({selector}[{HOUR_WINDOW}])))"
+    )
     return (
         f"sum by ({_grouping(account_label, by)}) ("
-        f"sum_over_time({selector}[{HOUR_WINDOW}]) / on ({account_label}) group_left() {full_hour_samples})"
+        f"{workload_sums} / on ({account_label}) group_left() {full_hour_samples})"
     )
 
 

@@ -14,13 +14,16 @@ import pandas as pd
 from etl.config import Settings
 from etl.extract import HourRange, fetch_hourly
 from etl.queries import (
+    CONTAINER_IDENTITY,
     CPU_ALLOCATION_METRIC,
     CPU_PRICE_METRIC,
     CPU_USAGE_METRIC,
     LOAD_BALANCER_COST_METRIC,
+    LOAD_BALANCER_IDENTITY,
     NODE_LABEL,
     PV_PRICE_METRIC,
     PVC_ALLOCATION_METRIC,
+    PVC_IDENTITY,
     RAM_ALLOCATION_METRIC,
     RAM_PRICE_METRIC,
     RAM_USAGE_METRIC,
@@ -50,19 +53,21 @@ def fetch_raw_metrics(
 
     node, volume = [NODE_LABEL], [VOLUME_LABEL]
     return RawMetrics(
-        cpu_allocation=fetch(hourly_presence_sum(CPU_ALLOCATION_METRIC, label, accounts, node, REAL_CONTAINERS),
-                             "cores", node, [NODE_KEY]),
-        ram_allocation=fetch(hourly_presence_sum(RAM_ALLOCATION_METRIC, label, accounts, node, REAL_CONTAINERS),
-                             "bytes", node, [NODE_KEY]),
-        pvc_allocation=fetch(hourly_presence_sum(PVC_ALLOCATION_METRIC, label, accounts, volume),
+        cpu_allocation=fetch(hourly_presence_sum(CPU_ALLOCATION_METRIC, label, accounts, CONTAINER_IDENTITY, node,
+                                                 REAL_CONTAINERS), "cores", node, [NODE_KEY]),
+        ram_allocation=fetch(hourly_presence_sum(RAM_ALLOCATION_METRIC, label, accounts, CONTAINER_IDENTITY, node,
+                                                 REAL_CONTAINERS), "bytes", node, [NODE_KEY]),
+        pvc_allocation=fetch(hourly_presence_sum(PVC_ALLOCATION_METRIC, label, accounts, PVC_IDENTITY, volume),
                              "bytes", volume, [VOLUME_KEY]),
         cpu_price=fetch(hourly_average(CPU_PRICE_METRIC, label, accounts, node), "price", node, [NODE_KEY]),
         ram_price=fetch(hourly_average(RAM_PRICE_METRIC, label, accounts, node), "price", node, [NODE_KEY]),
         pv_price=fetch(hourly_average(PV_PRICE_METRIC, label, accounts, [VOLUME_LABEL, VOLUME_NAME_LABEL]),
                        "price", [VOLUME_LABEL, VOLUME_NAME_LABEL], [VOLUME_KEY, VOLUME_NAME_KEY]),
-        load_balancer=fetch(hourly_presence_sum(LOAD_BALANCER_COST_METRIC, label, accounts), "cost"),
+        load_balancer=fetch(hourly_presence_sum(LOAD_BALANCER_COST_METRIC, label, accounts, LOAD_BALANCER_IDENTITY),
+                            "cost"),
         cpu_usage=fetch(hourly_counter_rate(CPU_USAGE_METRIC, label, accounts, REAL_CONTAINERS), "cores"),
-        ram_usage=fetch(hourly_presence_sum(RAM_USAGE_METRIC, label, accounts, (), REAL_CONTAINERS), "bytes"),
+        ram_usage=fetch(hourly_presence_sum(RAM_USAGE_METRIC, label, accounts, CONTAINER_IDENTITY, (),
+                                            REAL_CONTAINERS), "bytes"),
     )
 
 

@@ -97,6 +97,25 @@ def pvc(account: str, namespace: str, pod: str, claim: str, volume: str, gib: fl
     return steady("pod_pvc_allocation", labels, gib * GIB, times)
 
 
+OPENCOST_METRICS = {"container_cpu_allocation", "container_memory_allocation_bytes", "pod_pvc_allocation",
+                    "node_cpu_hourly_cost", "node_ram_hourly_cost", "pv_hourly_cost", "kubecost_load_balancer_cost"}
+
+
+def with_opencost_restart(series: list[SampleSeries], at: float) -> list[SampleSeries]:
+    """OpenCost restarted at ``at``: each of its series continues under a new ``instance`` label
+    (a new pod IP), as a real restart does; cAdvisor series are untouched."""
+    restarted: list[SampleSeries] = []
+    for one in series:
+        if one.metric not in OPENCOST_METRICS:
+            restarted.append(one)
+            continue
+        for instance, samples in (("10.1.0.5:9003", [s for s in one.samples if s[0] < at]),
+                                  ("10.1.0.9:9003", [s for s in one.samples if s[0] >= at])):
+            if samples:
+                restarted.append(SampleSeries(one.metric, {**one.labels, "instance": instance}, samples, one.kind))
+    return restarted
+
+
 def dataset() -> list[SampleSeries]:
     all_day1 = sample_times(DAY1, range(24))
     series: list[SampleSeries] = []
@@ -111,6 +130,8 @@ def dataset() -> list[SampleSeries]:
     #   PVs: pv-web (10 GiB, claimed by web-1) priced 0.0001 $/GiB-h, published under the
     #   `volumename` label only; pv-cache (10 GiB, claimed by orphan-1) has no price in RAW_A.
     #   A load balancer at 0.025 $/h all day.
+    #   OpenCost restarts at 06:30: every OpenCost series of hour 6 is split in two halves with
+    #   different `instance` labels. That must not change any figure (hour 6 is not charged twice).
     batch_times = sample_times(DAY1, range(12), extra=(hour(DAY1, 12) + 450, hour(DAY1, 12) + 1350))
     series += pod_workload(RAW_A, "shop", "web-1", "app", "n1", all_day1, 2, 4, 1, 1)
     series += pod_workload(RAW_A, "jobs", "batch-1", "worker", "n2", batch_times, 4, 8, 3, 6)
@@ -125,6 +146,7 @@ def dataset() -> list[SampleSeries]:
                {"tenant_id": RAW_A, "namespace": "shop", "service_name": "web-lb", "ingress_ip": "10.0.0.1"},
                0.025, all_day1),
     ]
+    series = with_opencost_restart(series, at=hour(DAY1, 6) + 1800)
 
     # RAW_B, DAY1 only: same node and volume names as RAW_A with very different prices, which must
     # not reach RAW_A's rows. b-app on n3 all day: 1 core at 0.5 $/core-h + 1 GiB at 0.25 $/GiB-h
@@ -214,6 +236,8 @@ def test_hourly_rows_follow_the_pods(thanos_url: str, database_url: str, engine:
     backfill(thanos_url, database_url, engine)
     hours = hourly_rows(engine, RAW_A)
     assert sorted(hours) == list(range(24))
+    # OpenCost's restart at 06:30 split its series; hour 6 still costs what hour 5 does
+    assert hours[6]["total_cost"] == hours[5]["total_cost"] == Decimal("0.320613945")
     assert hours[11]["cpu_cost"] == Decimal("0.223222")
     assert hours[11]["cpu_efficiency"] == Decimal("56.25")
     # batch-1 is gone at 12:30: half an hour of 4 cores on n2 at 0.02 -> 0.04 instead of 0.08
