@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from decimal import Decimal
 
 import pandas as pd
 
@@ -71,6 +72,11 @@ def fetch_raw_metrics(
     )
 
 
+def _plain(price: float) -> str:
+    """A price in plain decimal notation (0.00005479452, not 5.479452e-05)."""
+    return format(Decimal(repr(price)), "f")
+
+
 def _warn_default_prices(defaulted: pd.DataFrame, hours: HourRange) -> None:
     """One warning per account and resource priced by default in ``hours`` (not one per hour)."""
     if defaulted.empty:
@@ -80,7 +86,7 @@ def _warn_default_prices(defaulted: pd.DataFrame, hours: HourRange) -> None:
         log.warning(
             "No %s price for %s %s of account %s in %d hour(s) of %s (first %s): priced at the default "
             "%s USD per %s", resource, kind, name or "(none)", account, len(group), hours,
-            group["hour_start"].min().strftime("%Y-%m-%dT%H:%MZ"), price, UNITS[str(resource)],
+            group["hour_start"].min().strftime("%Y-%m-%dT%H:%MZ"), _plain(float(price)), UNITS[str(resource)],
         )
 
 

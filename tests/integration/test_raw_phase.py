@@ -340,5 +340,6 @@ def test_logs_name_the_phase_and_the_defaulted_resources(
     assert not logged(f"No Phase 2 exporter metrics found for {SWITCH}")
     assert logged(f"Using Phase 2 exporter metrics for {SWITCH}")
     assert logged(f"No cpu price for node n3 of account {RAW_A} in 24 hour(s)")
-    assert logged(f"No storage price for pv pv-cache of account {RAW_A}")
+    assert any(f"No storage price for pv pv-cache of account {RAW_A}" in message
+               and "priced at the default 0.00005479452 USD per GiB-hour" in message for message in messages)
     assert not logged(f"No cpu price for node n3 of account {RAW_B}")
