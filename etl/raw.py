@@ -81,12 +81,13 @@ def _warn_default_prices(defaulted: pd.DataFrame, hours: HourRange) -> None:
     """One warning per account and resource priced by default in ``hours`` (not one per hour)."""
     if defaulted.empty:
         return
-    groups = defaulted.groupby(["cloud_account_id", "resource", "kind", "name", "default_price"], sort=True)
-    for (account, resource, kind, name, price), group in groups:
+    groups = defaulted.groupby(["cloud_account_id", "resource", "kind", "name"], sort=True)
+    for (account, resource, kind, name), group in groups:
         log.warning(
             "No %s price for %s %s of account %s in %d hour(s) of %s (first %s): priced at the default "
             "%s USD per %s", resource, kind, name or "(none)", account, len(group), hours,
-            group["hour_start"].min().strftime("%Y-%m-%dT%H:%MZ"), _plain(float(price)), UNITS[str(resource)],
+            group["hour_start"].min().strftime("%Y-%m-%dT%H:%MZ"), _plain(float(group["default_price"].iloc[0])),
+            UNITS[str(resource)],
         )
 
 
