@@ -61,6 +61,17 @@ class ExporterSettings(_Section):
     gauge_window: Literal["hourly", "trailing_24h"] = "hourly"
 
 
+class PricingSettings(_Section):
+    """Prices used by Phase 1 where a node or volume has no usable price (no series, 0 or NaN).
+
+    Defaults are OpenCost's own list defaults, so a missing price costs what OpenCost would charge.
+    """
+
+    default_cpu_price: float = Field(default=0.031611, gt=0)  # USD per core-hour
+    default_ram_price: float = Field(default=0.004237, gt=0)  # USD per GiB-hour
+    default_storage_price: float = Field(default=0.00005479452, gt=0)  # USD per GiB-hour
+
+
 class RunSettings(_Section):
     lookback_days: int = Field(default=3, ge=0, le=366)
 
@@ -69,6 +80,7 @@ class Settings(_Section):
     thanos: ThanosSettings = Field(default_factory=ThanosSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     exporter: ExporterSettings = Field(default_factory=ExporterSettings)
+    pricing: PricingSettings = Field(default_factory=PricingSettings)
     run: RunSettings = Field(default_factory=RunSettings)
     account_label: str = Field(default="tenant_id", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
     accounts: list[str] = Field(default_factory=list)
@@ -112,6 +124,9 @@ ENV_OVERRIDES: dict[str, tuple[str, Any]] = {
     "EMBEDDED_PG_DATA_DIR": ("database.embedded_data_dir", str),
     "EXPORTER_EFFICIENCY_SCALE": ("exporter.efficiency_scale", str),
     "EXPORTER_GAUGE_WINDOW": ("exporter.gauge_window", str),
+    "DEFAULT_CPU_PRICE": ("pricing.default_cpu_price", str),
+    "DEFAULT_RAM_PRICE": ("pricing.default_ram_price", str),
+    "DEFAULT_STORAGE_PRICE": ("pricing.default_storage_price", str),
     "LOOKBACK_DAYS": ("run.lookback_days", str),
     "ACCOUNT_LABEL": ("account_label", str),
     "ACCOUNTS": ("accounts", _split_list),

@@ -32,10 +32,14 @@ EFFICIENCY_WEIGHTS: dict[str, list[str]] = {
 SAVINGS_PARTS: dict[str, str] = {"cpu_cost": "cpu_efficiency", "ram_cost": "ram_efficiency"}
 SAVINGS_COLUMN = "potential_savings"
 MONEY_COLUMNS = [*COST_COLUMNS, SAVINGS_COLUMN]
-HOURLY_COLUMNS = [*KEY_COLUMNS, *COST_COLUMNS, *EFFICIENCY_COLUMNS, "source_phase"]
+# Phase 1 rows priced (partly) with default prices say so (migration 0002_raw_phase).
+DEFAULT_PRICED_COLUMNS = ["default_priced_hours", "default_priced_resources"]
+HOURLY_COLUMNS = [*KEY_COLUMNS, *COST_COLUMNS, *EFFICIENCY_COLUMNS, *DEFAULT_PRICED_COLUMNS, "source_phase"]
 DAILY_COLUMNS = [
-    *DAILY_KEY_COLUMNS, *COST_COLUMNS, SAVINGS_COLUMN, *EFFICIENCY_COLUMNS, "hours_covered", "source_phase",
+    *DAILY_KEY_COLUMNS, *COST_COLUMNS, SAVINGS_COLUMN, *EFFICIENCY_COLUMNS, "hours_covered",
+    *DEFAULT_PRICED_COLUMNS, "source_phase",
 ]
+RESOURCE_LIST_SEPARATOR = ", "
 
 PHASE_EXPORTER = "exporter"
 PHASE_RAW = "raw"
@@ -111,8 +115,50 @@ def exporter_hourly_costs(gauges: pd.DataFrame, efficiency_scale: str) -> pd.Dat
     for column in EFFICIENCY_COLUMNS:
         values = frame[column] * scale if column in frame else pd.Series(np.nan, index=frame.index)
         rows[column] = values.astype("float64").round(EFFICIENCY_DECIMALS)
+    rows["default_priced_hours"] = 0
+    rows["default_priced_resources"] = None
     rows["source_phase"] = PHASE_EXPORTER
     return rows[HOURLY_COLUMNS].reset_index(drop=True)
+
+
+def without_unhealthy_hours(gauges: pd.DataFrame, health_column: str) -> pd.DataFrame:
+    """Blank the exporter's figures for hours in which it reported a failed scrape of its source.
+
+    ``health_column`` holds the lowest ``scrape_success`` of the hour (NaN = the exporter does not
+    publish it, which counts as healthy). A 0 means at least one of its figures that hour may be
+    stale or partial, so the hour counts as having no exporter data and falls back to Phase 1.
+    """
+    if health_column not in gauges:
+        return gauges
+    unhealthy = gauges[health_column].notna() & (gauges[health_column] <= 0)
+    frame = gauges.drop(columns=[health_column])
+    frame.loc[unhealthy, "total_cost"] = np.nan
+    return frame
+
+
+def choose_phase_per_hour(exporter_rows: pd.DataFrame, raw_rows: pd.DataFrame) -> pd.DataFrame:
+    """Per account and hour: the exporter's row where it has one, else the Phase 1 row.
+
+    Both inputs are hourly rows (HOURLY_COLUMNS); each (account, hour) appears once in the result,
+    so an hour is never counted twice nor lost when the exporter starts or stops mid-day.
+    """
+    frames = [frame for frame in (exporter_rows, raw_rows) if not frame.empty]
+    if not frames:
+        return pd.DataFrame(columns=HOURLY_COLUMNS)
+    combined = pd.concat(frames, ignore_index=True)
+    combined["hour_start"] = pd.to_datetime(combined["hour_start"], utc=True)
+    # Exporter rows come first, so keep="first" prefers them.
+    chosen = combined.drop_duplicates(subset=KEY_COLUMNS, keep="first")
+    return chosen.sort_values(KEY_COLUMNS).reset_index(drop=True)[HOURLY_COLUMNS]
+
+
+def join_resource_lists(lists: Iterable[object]) -> str | None:
+    """Union of RESOURCE_LIST_SEPARATOR-joined resource lists (None/NaN = empty); None if empty."""
+    names: set[str] = set()
+    for item in lists:
+        if isinstance(item, str) and item:
+            names.update(item.split(RESOURCE_LIST_SEPARATOR))
+    return RESOURCE_LIST_SEPARATOR.join(sorted(names)) or None
 
 
 def day_phase(phases: Iterable[str]) -> str:
@@ -131,11 +177,17 @@ def daily_rollup(hourly: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=DAILY_COLUMNS)
     frame = hourly.copy()
     frame["usage_date"] = usage_dates(frame)
+    # Hours built without the default-price record (older callers) used no default price.
+    for column, nothing in (("default_priced_hours", 0), ("default_priced_resources", None)):
+        if column not in frame:
+            frame[column] = nothing
     frame[SAVINGS_COLUMN] = hourly_potential_savings(frame)
     groups = frame.groupby(DAILY_KEY_COLUMNS, sort=True)
     daily = groups[COST_COLUMNS].sum().astype("int64")
     daily[SAVINGS_COLUMN] = groups[SAVINGS_COLUMN].sum(min_count=1).astype("Int64")
     daily["hours_covered"] = groups.size()
+    daily["default_priced_hours"] = groups["default_priced_hours"].sum().astype("int64")
+    daily["default_priced_resources"] = groups["default_priced_resources"].agg(join_resource_lists)
     daily["source_phase"] = groups["source_phase"].agg(day_phase)
     daily = daily.join(combine_efficiencies(frame, DAILY_KEY_COLUMNS))
     return daily.reset_index()[DAILY_COLUMNS]

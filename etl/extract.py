@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
@@ -47,28 +48,37 @@ class HourRange:
 
 
 def fetch_hourly(
-    client: ThanosClient, query: str, column: str, hours: HourRange, account_label: str
+    client: ThanosClient, query: str, column: str, hours: HourRange, account_label: str,
+    labels: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Evaluate an hourly-window query once per hour of ``hours``; one row per account and hour."""
+    """Evaluate an hourly-window query once per hour of ``hours``; one row per account, hour and
+    combination of the ``labels`` the query groups by (missing label -> "")."""
     if hours.hours == 0:
-        return pd.DataFrame(columns=[*KEY_COLUMNS, column])
+        return pd.DataFrame(columns=[*KEY_COLUMNS, *labels, column])
     first_eval = hours.start.timestamp() + HOUR_EVAL_OFFSET_SECONDS
     last_eval = hours.end.timestamp() - HOUR_SECONDS + HOUR_EVAL_OFFSET_SECONDS
     answer = client.query_range(query, first_eval, last_eval, HOUR_SECONDS)
-    return series_to_frame(answer, column, account_label)
+    return series_to_frame(answer, column, account_label, labels)
 
 
-def series_to_frame(answer: list[Series], column: str, account_label: str) -> pd.DataFrame:
+def series_to_frame(
+    answer: list[Series], column: str, account_label: str, labels: Sequence[str] = ()
+) -> pd.DataFrame:
     records = [
-        (series.labels.get(account_label, ""), round((ts - HOUR_EVAL_OFFSET_SECONDS) / HOUR_SECONDS), value)
+        (
+            series.labels.get(account_label, ""),
+            *(series.labels.get(label, "") for label in labels),
+            round((ts - HOUR_EVAL_OFFSET_SECONDS) / HOUR_SECONDS),
+            value,
+        )
         for series in answer
         for ts, value in series.points
     ]
-    frame = pd.DataFrame(records, columns=["cloud_account_id", "hour_index", column])
+    frame = pd.DataFrame(records, columns=["cloud_account_id", *labels, "hour_index", column])
     frame["hour_start"] = pd.to_datetime(frame["hour_index"] * HOUR_SECONDS, unit="s", utc=True)
     # NaN samples (stale markers, 0/0 averages) carry no information: drop them like absent ones.
     frame = frame[frame[column].notna()]
-    return frame[[*KEY_COLUMNS, column]].reset_index(drop=True)
+    return frame[[*KEY_COLUMNS, *labels, column]].reset_index(drop=True)
 
 
 def merge_columns(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -11,11 +11,12 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from etl.config import Settings
-from etl.costs import daily_rollup
+from etl.costs import PHASE_EXPORTER, PHASE_RAW, choose_phase_per_hour, daily_rollup
 from etl.errors import EtlError
 from etl.exporter import exporter_hourly_rows
 from etl.extract import HourRange
 from etl.queries import EXPORTER_METRICS, RAW_METRICS, discovery_matchers
+from etl.raw import raw_hourly_rows
 from etl.store import write_costs
 from etl.thanos import ThanosClient
 
@@ -30,6 +31,8 @@ class AccountSummary:
     days_written: int = 0
     hourly_rows: int = 0
     daily_rows: int = 0
+    exporter_hours: int = 0
+    raw_hours: int = 0
     phases: set[str] = field(default_factory=set)
     errors: list[str] = field(default_factory=list)
 
@@ -123,9 +126,13 @@ class Pipeline:
 
     def _run_chunk(self, hours: HourRange, summary: RunSummary) -> None:
         names = list(summary.accounts)
-        log.debug("Fetching Phase 2 exporter metrics for %d account(s), %s", len(names), hours)
         try:
-            hourly = exporter_hourly_rows(self.client, self.settings, names, hours)
+            log.debug("Fetching Phase 2 exporter metrics for %d account(s), %s", len(names), hours)
+            exporter = exporter_hourly_rows(self.client, self.settings, names, hours)
+            log.debug("Fetching Phase 1 raw metrics for %d account(s), %s", len(names), hours)
+            raw = raw_hourly_rows(self.client, self.settings, names, hours)
+            # Both or nothing: writing exporter hours alone would delete a day's stored raw hours.
+            hourly = choose_phase_per_hour(exporter, raw)
         except EtlError as exc:
             log.error("Fetching %s failed for all %d account(s): %s", hours, len(names), exc)
             for account in summary.accounts.values():
@@ -133,7 +140,18 @@ class Pipeline:
             return
         for name, rows in hourly.groupby("cloud_account_id", sort=True):
             if str(name) in summary.accounts:
+                self._log_phase_choice(str(name), rows, hours)
                 self._load_account(summary.accounts[str(name)], rows.reset_index(drop=True), hours)
+
+    @staticmethod
+    def _log_phase_choice(account: str, hourly: pd.DataFrame, hours: HourRange) -> None:
+        raw_hours = int((hourly["source_phase"] == PHASE_RAW).sum())
+        if not raw_hours:
+            return
+        if raw_hours == len(hourly):
+            log.info("No Phase 2 exporter metrics found for %s, will use Phase 1 (%s)", account, hours)
+        log.info("Falling back to Phase 1 raw metric calculations for %s: %d hour(s) of %s without Phase 2 "
+                 "exporter data", account, raw_hours, hours)
 
     def _load_account(self, account: AccountSummary, hourly: pd.DataFrame, hours: HourRange) -> None:
         daily = daily_rollup(hourly)
@@ -146,6 +164,8 @@ class Pipeline:
         account.days_written += result.daily_rows
         account.hourly_rows += result.hourly_rows
         account.daily_rows += result.daily_rows
+        account.exporter_hours += int((hourly["source_phase"] == PHASE_EXPORTER).sum())
+        account.raw_hours += int((hourly["source_phase"] == PHASE_RAW).sum())
         account.phases.update(daily["source_phase"])
 
     @staticmethod
@@ -153,8 +173,12 @@ class Pipeline:
         if account.errors:
             log.error("Account %s had %d failed chunk(s); it will be retried", account.account,
                       len(account.errors))
-        if account.hourly_rows:
+        if account.exporter_hours:
             log.info("Using Phase 2 exporter metrics for %s: %d hour(s) over %d day(s)",
-                     account.account, account.hourly_rows, account.days_written)
-        elif not account.errors:
-            log.warning("No Phase 2 exporter metrics found for %s: nothing written", account.account)
+                     account.account, account.exporter_hours, account.days_written)
+        if account.raw_hours:
+            log.info("Using Phase 1 raw metric calculations for %s: %d hour(s) over %d day(s)",
+                     account.account, account.raw_hours, account.days_written)
+        if not account.hourly_rows and not account.errors:
+            log.warning("No Phase 2 exporter metrics found for %s, and no Phase 1 raw metrics either: "
+                        "nothing written", account.account)

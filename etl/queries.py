@@ -40,16 +40,37 @@ EXPORTER_EFFICIENCY_METRICS: dict[str, str] = {
 EXPORTER_METRICS: dict[str, str] = {**EXPORTER_COST_METRICS, **EXPORTER_EFFICIENCY_METRICS}
 # The gauge whose presence means "the exporter covered this hour".
 EXPORTER_PRESENCE_COLUMN = "total_cost"
+# The exporter's own health: 0 when its last fetch from the allocation API failed (optional).
+EXPORTER_HEALTH_METRIC = "cloudtuner_kubecost_exporter_scrape_success"
 
-# Phase 1: raw OpenCost / cAdvisor metrics (used for account discovery here; costed in raw.py).
+# Phase 1: raw OpenCost / cAdvisor metrics (costed in raw.py and rawcosts.py).
+CPU_ALLOCATION_METRIC = "container_cpu_allocation"  # cores, per container; label node
+RAM_ALLOCATION_METRIC = "container_memory_allocation_bytes"  # bytes, per container; label node
+PVC_ALLOCATION_METRIC = "pod_pvc_allocation"  # bytes, per pod and claim; label persistentvolume
+CPU_PRICE_METRIC = "node_cpu_hourly_cost"  # USD per core-hour; label node
+RAM_PRICE_METRIC = "node_ram_hourly_cost"  # USD per GiB-hour; label node
+PV_PRICE_METRIC = "pv_hourly_cost"  # USD per GiB-hour; label persistentvolume and/or volumename
+LOAD_BALANCER_COST_METRIC = "kubecost_load_balancer_cost"  # USD per hour, per load balancer (optional)
+CPU_USAGE_METRIC = "container_cpu_usage_seconds_total"  # cAdvisor counter, core-seconds
+RAM_USAGE_METRIC = "container_memory_working_set_bytes"  # cAdvisor gauge, bytes
 RAW_METRICS: tuple[str, ...] = (
-    "container_cpu_allocation",
-    "container_memory_allocation_bytes",
-    "pod_pvc_allocation",
-    "node_cpu_hourly_cost",
-    "node_ram_hourly_cost",
-    "pv_hourly_cost",
+    CPU_ALLOCATION_METRIC,
+    RAM_ALLOCATION_METRIC,
+    PVC_ALLOCATION_METRIC,
+    CPU_PRICE_METRIC,
+    RAM_PRICE_METRIC,
+    PV_PRICE_METRIC,
 )
+NODE_LABEL = "node"
+VOLUME_LABEL = "persistentvolume"
+VOLUME_NAME_LABEL = "volumename"  # older OpenCost versions name the volume of pv_hourly_cost only here
+# What identifies one workload of a metric (see hourly_presence_sum), from OpenCost's labels.
+CONTAINER_IDENTITY = ("namespace", "pod", "container")
+PVC_IDENTITY = ("namespace", "pod", "persistentvolumeclaim", VOLUME_LABEL)
+LOAD_BALANCER_IDENTITY = ("namespace", "service_name", "ingress_ip")
+# cAdvisor also exposes a pod-level aggregate (container="") and the pause container
+# (container="POD"); counting them would count every container twice.
+REAL_CONTAINERS = 'container!="", container!="POD"'
 
 
 def promql_string(value: str) -> str:
@@ -66,21 +87,91 @@ def account_selector(account_label: str, accounts: Sequence[str]) -> str:
     return f"{account_label}=~{promql_string(alternatives)}"
 
 
-def hourly_average(metric: str, account_label: str, accounts: Sequence[str]) -> str:
-    """Per account, the mean of the metric over one hour (evaluate at hour start + HOUR_WINDOW).
+def _selector(metric: str, account_label: str, accounts: Sequence[str], extra_matchers: str = "") -> str:
+    matchers = account_selector(account_label, accounts)
+    return f"{metric}{{{matchers}, {extra_matchers}}}" if extra_matchers else f"{metric}{{{matchers}}}"
 
-    An account's gauge is cluster-level, so several series of one account at once are copies
-    (an exporter restart changes its pod label; an HA pair that dedup did not merge): averaging,
-    not summing, them keeps one cluster's cost counted once.
+
+def _grouping(account_label: str, by: Sequence[str]) -> str:
+    return ", ".join([account_label, *by])
+
+
+def hourly_average(metric: str, account_label: str, accounts: Sequence[str], by: Sequence[str] = ()) -> str:
+    """Per account (and ``by`` labels), the mean of the metric over one hour.
+
+    Evaluate at hour start + HOUR_WINDOW. An account's exporter gauge is cluster-level, so several
+    series of one account at once are copies (an exporter restart changes its pod label; an HA pair
+    that dedup did not merge): averaging, not summing, them keeps one cluster's cost counted once.
+    The same holds for a node's or a volume's price.
     """
-    selector = f"{metric}{{{account_selector(account_label, accounts)}}}"
-    return f"avg by ({account_label}) (avg_over_time({selector}[{HOUR_WINDOW}]))"
+    selector = _selector(metric, account_label, accounts)
+    return f"avg by ({_grouping(account_label, by)}) (avg_over_time({selector}[{HOUR_WINDOW}]))"
 
 
 def hourly_last(metric: str, account_label: str, accounts: Sequence[str]) -> str:
     """Per account, the metric's last value within each hour (for trailing-window gauges)."""
-    selector = f"{metric}{{{account_selector(account_label, accounts)}}}"
+    selector = _selector(metric, account_label, accounts)
     return f"avg by ({account_label}) (last_over_time({selector}[{HOUR_WINDOW}]))"
+
+
+def hourly_minimum(metric: str, account_label: str, accounts: Sequence[str]) -> str:
+    """Per account, the lowest value the metric took within each hour (any 0 of a health gauge)."""
+    selector = _selector(metric, account_label, accounts)
+    return f"min by ({account_label}) (min_over_time({selector}[{HOUR_WINDOW}]))"
+
+
+def hourly_presence_sum(
+    metric: str,
+    account_label: str,
+    accounts: Sequence[str],
+    identity: Sequence[str],
+    by: Sequence[str] = (),
+    extra_matchers: str = "",
+) -> str:
+    """Per account (and ``by`` labels), the sum over workloads of each workload's mean over the
+    WHOLE hour; a workload is one combination of the ``identity`` labels (e.g. namespace, pod,
+    container).
+
+    A workload present for part of the hour (a pod created or deleted at :30) must count for that
+    part only; ``avg_over_time`` would charge it for the full hour. So each workload's samples are
+    summed and divided by the number of samples a workload present all hour has: the largest
+    sample count of any of the account's workloads of this metric in that hour (they share one
+    scrape interval). Samples are pooled per workload, not per series, because a restart of the
+    exporting process (OpenCost) changes its ``instance`` label and splits every series in two
+    within that hour; counted per series each half would pass for a full hour and the hour would
+    be charged twice. Where no workload spans the full hour this falls back to the mean over the
+    samples seen, i.e. never below what ``avg_over_time`` would give.
+    """
+    selector = _selector(metric, account_label, accounts, extra_matchers)
+    per_workload = _grouping(account_label, [*by, *(label for label in identity if label not in by)])
+    workload_sums = f"sum by ({per_workload}) (sum_over_time({selector}[{HOUR_WINDOW}]))"
+    full_hour_samples = (
+        f"max by ({account_label}) (sum by ({_grouping(account_label, identity)}) "
+        f"(count_over_time({selector}[{HOUR_WINDOW}])))"
+    )
+    return (
+        f"sum by ({_grouping(account_label, by)}) ("
+        f"{workload_sums} / on ({account_label}) group_left() {full_hour_samples})"
+    )
+
+
+def hourly_counter_rate(
+    metric: str, account_label: str, accounts: Sequence[str], extra_matchers: str = ""
+) -> str:
+    """Per account, the summed per-second rate of a counter over each hour window.
+
+    For a CPU-seconds counter this is the mean number of cores used in the hour. ``rate`` sees
+    only the samples inside the hour, so the increase between the hour's last sample and the next
+    hour's first one is not observed; Prometheus extrapolates the observed increase to the window
+    edges (when the first/last sample is within 1.1 sample intervals of them; else by half an
+    interval, and never before the counter would have been 0). For a container scraped all hour
+    that yields exactly the hour's usage at a steady rate; for one that starts or stops inside the
+    hour, its usage up to about half a scrape interval past its last sample. ``increase`` would give
+    the same figure times the window length (3599.999 s, not 3600 s); ``rate`` divides it back out.
+    Counter resets (container restarts) are handled by ``rate``.
+    """
+    selector = _selector(metric, account_label, accounts, extra_matchers)
+    return f"sum by ({account_label}) (rate({selector}[{HOUR_WINDOW}]))"
 
 
 def discovery_matchers(metrics: Sequence[str], account_label: str) -> list[str]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -21,6 +23,8 @@ from etl.config import Settings, load_settings
 from etl.db import migrate
 from etl.embedded import embedded_database_url
 from etl.localprom import LocalPrometheus, SampleSeries
+from etl.pipeline import Pipeline, RunSummary
+from etl.thanos import ThanosClient
 
 pytestmark = pytest.mark.integration
 
@@ -74,6 +78,25 @@ def make_settings(thanos_url: str, database_url: str, **env: str) -> Settings:
     """Settings as the CLI would build them from these environment variables."""
     return load_settings(environ={"THANOS_URL": thanos_url, "DATABASE_URL": database_url,
                                   "THANOS_RETRIES": "0", **env})
+
+
+# A fixed "now" long after the test datasets: every hour of them is complete.
+BACKFILL_NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def run_backfill(thanos_url: str, database_url: str, engine: Engine, first_day: date, last_day: date,
+                 **env: str) -> RunSummary:
+    """Backfill [first_day, last_day] through the real pipeline with settings from ``env``."""
+    settings = make_settings(thanos_url, database_url, **env)
+    pipeline = Pipeline(settings, ThanosClient(settings.thanos), engine)
+    return pipeline.run_range(first_day, last_day, now=BACKFILL_NOW)
+
+
+def daily_rows(engine: Engine) -> dict[tuple[str, date], dict[str, Any]]:
+    """Every stored daily row by (account, day)."""
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT * FROM k8s_daily_costs")).mappings().all()
+    return {(row["cloud_account_id"], row["usage_date"]): dict(row) for row in rows}
 
 
 def cli_env(thanos_url: str, database_url: str, **extra: str) -> dict[str, str]:
