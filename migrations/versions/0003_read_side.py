@@ -1,7 +1,7 @@
 """read side: k8s_daily_costs.potential_savings, views k8s_clean_expenses and k8s_monthly_costs
 
 Revision ID: 0003_read_side
-Revises: 0001_cost_tables
+Revises: 0002_raw_phase
 Create Date: 2026-11-26
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_read_side"
-down_revision = "0001_cost_tables"
+down_revision = "0002_raw_phase"
 branch_labels = None
 depends_on = None
 

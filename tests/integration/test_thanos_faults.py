@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import fields
 from datetime import UTC, datetime
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import Engine, text
 from etl.errors import PartialResponseError, ThanosError
 from etl.pipeline import Pipeline, RunSummary
 from etl.queries import EXPORTER_METRICS
+from etl.rawcosts import RawMetrics
 from etl.thanos import ThanosClient
 from tests.integration.conftest import make_settings
 from tests.integration.faultproxy import Fault, FaultProxy
@@ -42,8 +44,9 @@ def test_retries_429_and_5xx_then_succeeds(proxy: FaultProxy, database_url: str,
     summary = run_day(proxy, database_url, engine, THANOS_RETRIES="3")
     assert not summary.failed
     assert stored_hours(engine) == 24
-    # 3 failed attempts + one successful query per exporter metric
-    assert len(proxy.requests) == 3 + len(EXPORTER_METRICS)
+    # 3 failed attempts + one successful query per exporter metric, the exporter's health gauge
+    # and each Phase 1 metric
+    assert len(proxy.requests) == 3 + len(EXPORTER_METRICS) + 1 + len(fields(RawMetrics))
 
 
 def test_a_timeout_is_retried(proxy: FaultProxy, database_url: str, engine: Engine) -> None:
