@@ -99,6 +99,24 @@ def daily_rows(engine: Engine) -> dict[tuple[str, date], dict[str, Any]]:
     return {(row["cloud_account_id"], row["usage_date"]): dict(row) for row in rows}
 
 
+def daily_hourly_mismatches(engine: Engine) -> list[tuple[str, date]]:
+    """(account, day) of every daily row that is not exactly the sum of its stored hours."""
+    summed = ["total_cost", "cpu_cost", "ram_cost", "pv_cost", "network_cost", "load_balancer_cost",
+              "management_cost", "network_internet_cost", "network_region_cost", "network_zone_cost",
+              "default_priced_hours"]
+    sums = ", ".join(f"sum({column}) AS {column}" for column in summed)
+    differs = " OR ".join(f"h.{column} <> d.{column}" for column in summed)
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            f"SELECT d.cloud_account_id, d.usage_date FROM k8s_daily_costs d "
+            f"JOIN (SELECT cloud_account_id, (hour_start AT TIME ZONE 'UTC')::date AS day, {sums}, "
+            f"             count(*) AS hours FROM k8s_hourly_costs GROUP BY 1, 2) h "
+            f"  ON h.cloud_account_id = d.cloud_account_id AND h.day = d.usage_date "
+            f"WHERE {differs} OR h.hours <> d.hours_covered"
+        )).all()
+    return [(row[0], row[1]) for row in rows]
+
+
 def cli_env(thanos_url: str, database_url: str, **extra: str) -> dict[str, str]:
     """Environment for running the real ``k8s-cost-etl`` console script in a subprocess."""
     return {

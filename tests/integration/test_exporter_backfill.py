@@ -6,7 +6,7 @@ comments next to each dataset say how.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -14,9 +14,8 @@ from sqlalchemy import Engine, text
 
 from etl.extract import utc_midnight
 from etl.localprom import SampleSeries, hourly_series
-from etl.pipeline import Pipeline
-from etl.thanos import ThanosClient
-from tests.integration.conftest import make_settings
+from etl.pipeline import RunSummary
+from tests.integration.conftest import daily_hourly_mismatches, daily_rows, run_backfill
 
 DAY1, DAY2 = date(2026, 9, 1), date(2026, 9, 2)
 P = "cloudtuner_kubecost_cluster_"
@@ -82,16 +81,8 @@ def thanos_url(prometheus_with) -> str:  # type: ignore[no-untyped-def]
     return prometheus_with("exporter-basic", dataset())
 
 
-def backfill(thanos_url: str, database_url: str, engine: Engine, **env: str):  # type: ignore[no-untyped-def]
-    settings = make_settings(thanos_url, database_url, **env)
-    pipeline = Pipeline(settings, ThanosClient(settings.thanos), engine)
-    return pipeline.run_range(DAY1, DAY2, now=datetime(2026, 11, 1, tzinfo=UTC))
-
-
-def daily_rows(engine: Engine) -> dict[tuple[str, date], dict]:  # type: ignore[type-arg]
-    with engine.connect() as connection:
-        rows = connection.execute(text("SELECT * FROM k8s_daily_costs")).mappings().all()
-    return {(row["cloud_account_id"], row["usage_date"]): dict(row) for row in rows}
+def backfill(thanos_url: str, database_url: str, engine: Engine, **env: str) -> RunSummary:
+    return run_backfill(thanos_url, database_url, engine, DAY1, DAY2, **env)
 
 
 def test_backfill_costs_per_account_and_day(thanos_url: str, database_url: str, engine: Engine) -> None:
@@ -139,17 +130,9 @@ def test_backfill_costs_per_account_and_day(thanos_url: str, database_url: str, 
 
 def test_daily_rows_equal_the_sum_of_hourly_rows(thanos_url: str, database_url: str, engine: Engine) -> None:
     backfill(thanos_url, database_url, engine)
+    assert daily_hourly_mismatches(engine) == []
     with engine.connect() as connection:
-        mismatches = connection.execute(text(
-            "SELECT d.cloud_account_id, d.usage_date FROM k8s_daily_costs d "
-            "JOIN (SELECT cloud_account_id, (hour_start AT TIME ZONE 'UTC')::date AS day, "
-            "             sum(total_cost) AS total, sum(cpu_cost) AS cpu, count(*) AS hours "
-            "      FROM k8s_hourly_costs GROUP BY 1, 2) h "
-            "  ON h.cloud_account_id = d.cloud_account_id AND h.day = d.usage_date "
-            "WHERE h.total <> d.total_cost OR h.cpu <> d.cpu_cost OR h.hours <> d.hours_covered"
-        )).all()
         hourly_count = connection.execute(text("SELECT count(*) FROM k8s_hourly_costs")).scalar_one()
-    assert mismatches == []
     assert hourly_count == 24 + 24 + 24 + 12 + 24
 
 

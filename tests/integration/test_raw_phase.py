@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 from etl.extract import utc_midnight
 from etl.localprom import SampleSeries, hourly_series
 from etl.pipeline import RunSummary
-from tests.integration.conftest import daily_rows, run_backfill
+from tests.integration.conftest import daily_hourly_mismatches, daily_rows, run_backfill
 
 DAY1, DAY2 = date(2026, 10, 5), date(2026, 10, 6)
 RAW_A = "acct-p1-alpha"  # raw metrics only: two priced nodes, one unpriced node, PVCs, a load balancer
@@ -303,18 +303,7 @@ def test_mixed_day_takes_each_hour_from_one_phase(thanos_url: str, database_url:
 
 def test_daily_rows_equal_the_sum_of_hourly_rows(thanos_url: str, database_url: str, engine: Engine) -> None:
     backfill(thanos_url, database_url, engine)
-    with engine.connect() as connection:
-        mismatches = connection.execute(text(
-            "SELECT d.cloud_account_id, d.usage_date FROM k8s_daily_costs d "
-            "JOIN (SELECT cloud_account_id, (hour_start AT TIME ZONE 'UTC')::date AS day, "
-            "             sum(total_cost) AS total, sum(cpu_cost) AS cpu, sum(pv_cost) AS pv, count(*) AS hours, "
-            "             sum(default_priced_hours) AS defaulted "
-            "      FROM k8s_hourly_costs GROUP BY 1, 2) h "
-            "  ON h.cloud_account_id = d.cloud_account_id AND h.day = d.usage_date "
-            "WHERE h.total <> d.total_cost OR h.cpu <> d.cpu_cost OR h.pv <> d.pv_cost "
-            "   OR h.hours <> d.hours_covered OR h.defaulted <> d.default_priced_hours"
-        )).all()
-    assert mismatches == []
+    assert daily_hourly_mismatches(engine) == []
 
 
 def test_default_prices_are_configurable(thanos_url: str, database_url: str, engine: Engine) -> None:
