@@ -11,15 +11,18 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 from sqlalchemy import Engine
 
 from etl import __version__
 from etl.config import CONFIG_FILE_ENV, Settings, load_settings
+from etl.cycle import CycleOutcome, Runner, backfill_command
 from etl.db import connect, migrate, require_schema_at_head
 from etl.errors import ConfigError, DependencyError, EtlError, InputError
-from etl.pipeline import Pipeline, RunSummary
+from etl.pipeline import RunSummary
+from etl.runlog import STATUS_INTERRUPTED
+from etl.shutdown import StopSignals
 from etl.thanos import ThanosClient
 
 EXIT_OK, EXIT_ACCOUNT_FAILED, EXIT_BAD_INPUT, EXIT_DEPENDENCY = 0, 1, 2, 3
@@ -63,11 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--end", required=True, metavar="YYYY-MM-DD", help="last UTC day (inclusive)")
     backfill.add_argument("--account", action="append", default=[], metavar="ID",
                           help="only this account (repeatable); default: configured or discovered accounts")
+    backfill.add_argument("--restart", action="store_true",
+                          help="recompute every chunk, even those an interrupted earlier backfill of the same "
+                          "range finished (by default such a backfill is resumed)")
 
     run = commands.add_parser(
-        "run", help="one ingestion cycle: the last N days through the current partial day",
-        description="Recompute today and the previous run.lookback_days days (LOOKBACK_DAYS, default 3) "
-        "so late samples are picked up. Only complete hours are counted.",
+        "run", help="one ingestion cycle: catch up each account through the last complete hour",
+        description="Recompute each account from min(its watermark, today - run.lookback_days) "
+        "(LOOKBACK_DAYS, default 3) through the last complete hour, so late samples and downtime "
+        "are caught up (at most run.max_catchup_days days). Safe to run while other processes run: "
+        "an account another process is working on is skipped.",
     )
     run.add_argument("--account", action="append", default=[], metavar="ID", help="only this account")
     return parser
@@ -114,23 +122,28 @@ def _print_summary(kind: str, summary: RunSummary) -> None:
         print(f"{name:<{width}}  {account.days_written:>5}  {account.hourly_rows:>6}  {phase:<14}  {status}")
 
 
-def _progress_bar(total_days: int) -> tuple[Callable[[int], None], Callable[[], None]]:
+def _progress_bar(total: int | None) -> tuple[Callable[[int], None], Callable[[], None]]:
     from tqdm import tqdm
 
-    bar = tqdm(total=total_days, unit="day", disable=not sys.stderr.isatty(), file=sys.stderr)
+    bar = tqdm(total=total, unit="account-day", disable=not sys.stderr.isatty(), file=sys.stderr)
     return bar.update, bar.close
 
 
-def _run_range(settings: Settings, kind: str, first_day: date, last_day: date, accounts: Sequence[str]) -> int:
-    engine = _open_database(settings)
-    client = _open_thanos(settings)
-    advance, close = _progress_bar((last_day - first_day).days + 1)
-    try:
-        summary = Pipeline(settings, client, engine).run_range(first_day, last_day, accounts, progress=advance)
-    finally:
-        close()
-    _print_summary(kind, summary)
-    return EXIT_ACCOUNT_FAILED if summary.failed else EXIT_OK
+def _print_outcome(outcome: CycleOutcome) -> None:
+    _print_summary(outcome.kind, outcome.summary)
+    if outcome.skipped_chunks:
+        print(f"resumed: {outcome.skipped_chunks} account-chunk(s) finished by an earlier run were skipped")
+    for name, reason in outcome.skipped.items():
+        print(f"skipped {name}: {reason}")
+    for name, gap in outcome.gaps.items():
+        print(f"gap {name}: {gap[0]}..{gap[1]} not computed; run `{backfill_command(name, gap)}`")
+    print(f"run #{outcome.run_id}: {outcome.status}")
+
+
+def _exit_code(outcome: CycleOutcome, signals: StopSignals) -> int:
+    if outcome.status == STATUS_INTERRUPTED:
+        return signals.exit_code()
+    return EXIT_ACCOUNT_FAILED if outcome.failed else EXIT_OK
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
@@ -143,13 +156,27 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     first_day, last_day = parse_day(args.start, "--start"), parse_day(args.end, "--end")
     if first_day > last_day:
         raise InputError(f"--start {first_day} is after --end {last_day}")
-    return _run_range(settings, "backfill", first_day, last_day, args.account)
+    engine = _open_database(settings)
+    client = _open_thanos(settings)
+    signals = StopSignals().install()
+    runner = Runner(settings, client, engine, stop_requested=signals.requested)
+    # Unit: account-days, known once the accounts are; tqdm grows its total when it is unset.
+    advance, close = _progress_bar(None)
+    try:
+        outcome = runner.backfill(first_day, last_day, args.account, restart=args.restart, progress=advance)
+    finally:
+        close()
+    _print_outcome(outcome)
+    return _exit_code(outcome, signals)
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    today = datetime.now(UTC).date()
-    first_day = today - timedelta(days=settings.run.lookback_days)
-    return _run_range(settings, "run", first_day, today, args.account)
+    engine = _open_database(settings)
+    client = _open_thanos(settings)
+    signals = StopSignals().install()
+    outcome = Runner(settings, client, engine, stop_requested=signals.requested).run_cycle(accounts=args.account)
+    _print_outcome(outcome)
+    return _exit_code(outcome, signals)
 
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
