@@ -6,7 +6,7 @@ comments next to each dataset say how.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -85,7 +85,7 @@ def thanos_url(prometheus_with) -> str:  # type: ignore[no-untyped-def]
 def backfill(thanos_url: str, database_url: str, engine: Engine, **env: str):  # type: ignore[no-untyped-def]
     settings = make_settings(thanos_url, database_url, **env)
     pipeline = Pipeline(settings, ThanosClient(settings.thanos), engine)
-    return pipeline.run_range(DAY1, DAY2, now=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    return pipeline.run_range(DAY1, DAY2, now=datetime(2026, 11, 1, tzinfo=UTC))
 
 
 def daily_rows(engine: Engine) -> dict[tuple[str, date], dict]:  # type: ignore[type-arg]
