@@ -64,9 +64,12 @@ def plan_catchup(watermark: date | None, today: date, lookback_days: int, max_ca
     if watermark is not None:
         first_day = min(first_day, watermark)
     earliest = today - timedelta(days=max(max_catchup_days, lookback_days))
-    if first_day < earliest:
-        return CatchupPlan(earliest, (first_day, earliest - timedelta(days=1)))
-    return CatchupPlan(first_day, None)
+    if first_day >= earliest:
+        return CatchupPlan(first_day, None)
+    # Only a known watermark pulls first_day before the bound; the watermark day itself is complete.
+    assert watermark is not None
+    gap_first, gap_last = watermark + timedelta(days=1), earliest - timedelta(days=1)
+    return CatchupPlan(earliest, (gap_first, gap_last) if gap_first <= gap_last else None)
 
 
 def merge_gaps(old: DayGap | None, new: DayGap | None) -> DayGap | None:
