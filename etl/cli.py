@@ -19,9 +19,10 @@ from etl import __version__
 from etl.config import CONFIG_FILE_ENV, Settings, load_settings
 from etl.cycle import CycleOutcome, Runner, backfill_command
 from etl.db import connect, migrate, require_schema_at_head
-from etl.errors import ConfigError, DependencyError, EtlError, InputError
+from etl.errors import ConfigError, DependencyError, EtlError, InputError, ThanosError
 from etl.pipeline import RunSummary
 from etl.runlog import STATUS_INTERRUPTED
+from etl.scheduler import Daemon
 from etl.shutdown import StopSignals
 from etl.thanos import ThanosClient
 
@@ -78,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
         "an account another process is working on is skipped.",
     )
     run.add_argument("--account", action="append", default=[], metavar="ID", help="only this account")
+
+    commands.add_parser(
+        "schedule", help="run forever: one ingestion cycle per cron tick, with health and metrics",
+        description="Long-running daemon: runs the `run` cycle on schedule.cron (SCHEDULE_CRON, UTC, default "
+        "7 minutes past every hour) and at start-up (schedule.run_on_start), one cycle at a time, missed "
+        "ticks coalesced. Serves /healthz, /readyz and /metrics on schedule.health_port (HEALTH_PORT, "
+        "default 9464; 0 disables). SIGTERM/SIGINT: the cycle in flight stops at a chunk boundary, "
+        "everything before it committed, and the process exits 0. Several replicas share the accounts.",
+    )
     return parser
 
 
@@ -179,10 +189,24 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return _exit_code(outcome, signals)
 
 
+def cmd_schedule(settings: Settings, _args: argparse.Namespace) -> int:
+    engine = _open_database(settings)
+    settings.require_thanos_url()
+    client = ThanosClient(settings.thanos)
+    try:
+        client.ping()
+    except ThanosError as exc:  # a daemon waits for Thanos to come back; each cycle retries
+        log.warning("Thanos is not answering yet (%s); the cycles will retry", exc)
+    signals = StopSignals().install()
+    Daemon(settings, client, engine, stop=signals.event).serve()
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "migrate": cmd_migrate,
     "backfill": cmd_backfill,
     "run": cmd_run,
+    "schedule": cmd_schedule,
 }
 
 

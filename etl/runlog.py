@@ -131,3 +131,12 @@ def record_failure(engine: Engine, account: str, error: str) -> None:
             ),
             {"account": account, "error": error[:MAX_ERROR_TEXT]},
         )
+
+
+def last_successes(engine: Engine) -> dict[str, datetime]:
+    """Every account's last success time (for the daemon's metrics after a restart)."""
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT cloud_account_id, last_success_at FROM etl_account_state WHERE last_success_at IS NOT NULL"
+        )).all()
+    return {str(row[0]): row[1] for row in rows}

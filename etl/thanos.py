@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -59,11 +60,16 @@ def _log_retry(state: RetryCallState) -> None:
     log.warning("Thanos request failed (%s); retry %d", error, state.attempt_number)
 
 
+# Told about every API call (after its retries): path, seconds taken, whether it succeeded.
+RequestObserver = Callable[[str, float, bool], None]
+
+
 class ThanosClient:
-    def __init__(self, settings: ThanosSettings) -> None:
+    def __init__(self, settings: ThanosSettings, observer: RequestObserver | None = None) -> None:
         if not settings.url:
             raise ConfigError("THANOS_URL", "is required (set it, or thanos.url in the config file)")
         self._settings = settings
+        self.observer = observer
         self.base_url = settings.url
         self.safe_url = redact_url(settings.url)
         self._session = requests.Session()
@@ -127,10 +133,16 @@ class ThanosClient:
 
     def _call(self, method: str, path: str, params: dict[str, Any]) -> Any:
         started = time.monotonic()
+        succeeded = False
         try:
-            return self._request_with_retries(method, path, params)
+            data = self._request_with_retries(method, path, params)
+            succeeded = True
+            return data
         finally:
-            log.debug("Thanos %s took %.3fs", path, time.monotonic() - started)
+            elapsed = time.monotonic() - started
+            log.debug("Thanos %s took %.3fs", path, elapsed)
+            if self.observer:
+                self.observer(path, elapsed, succeeded)
 
     def _thanos_params(self) -> dict[str, Any]:
         return {
