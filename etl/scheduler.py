@@ -41,7 +41,7 @@ class Daemon:
         self.metrics = metrics or EtlMetrics()
         client.observer = self.metrics.observe_thanos
         self.runner = Runner(settings, client, engine, stop_requested=self.stop.is_set)
-        self.health = HealthState()
+        self.health = HealthState(alive=self.alive)
         self._cycle_lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
         try:
@@ -76,12 +76,12 @@ class Daemon:
 
     def build_scheduler(self) -> BackgroundScheduler:
         schedule = self.settings.schedule
-        scheduler = BackgroundScheduler(
-            timezone=UTC,
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": schedule.misfire_grace_seconds},
-        )
+        scheduler = BackgroundScheduler(timezone=UTC)
         first_run: dict[str, Any] = {"next_run_time": datetime.now(UTC)} if schedule.run_on_start else {}
-        scheduler.add_job(self.tick, cron_trigger(self.settings), id=JOB_ID, name="ingestion cycle", **first_run)
+        scheduler.add_job(
+            self.tick, cron_trigger(self.settings), id=JOB_ID, name="ingestion cycle",
+            coalesce=True, max_instances=1, misfire_grace_time=schedule.misfire_grace_seconds, **first_run,
+        )
         return scheduler
 
     def alive(self) -> bool:
@@ -90,7 +90,6 @@ class Daemon:
     def serve(self) -> None:
         """Run until the stop event is set (SIGTERM/SIGINT), then let the cycle in flight finish."""
         schedule = self.settings.schedule
-        self.health.alive = self.alive
         health = (HealthServer(schedule.health_host, schedule.health_port, self.metrics, self.health).start()
                   if schedule.health_port else None)
         self._scheduler = self.build_scheduler()
