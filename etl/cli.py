@@ -11,7 +11,7 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine
 
@@ -19,6 +19,7 @@ from etl import __version__
 from etl.config import CONFIG_FILE_ENV, Settings, load_settings
 from etl.cycle import CycleOutcome, Runner, backfill_command
 from etl.db import connect, migrate, require_schema_at_head
+from etl.doctor import diagnose
 from etl.errors import ConfigError, DependencyError, EtlError, InputError, ThanosError
 from etl.pipeline import RunSummary
 from etl.runlog import STATUS_INTERRUPTED
@@ -79,6 +80,20 @@ def build_parser() -> argparse.ArgumentParser:
         "an account another process is working on is skipped.",
     )
     run.add_argument("--account", action="append", default=[], metavar="ID", help="only this account")
+
+    doctor = commands.add_parser(
+        "doctor", help="check Thanos, the database and the account labels; non-zero exit on a problem",
+        description="Checks PostgreSQL (reachable, schema at head, accounts failing), Thanos (reachable), "
+        "lists the account ids seen per phase, and flags: a configured account absent in Thanos, account ids "
+        "under another label than account_label (e.g. exported_tenant_id), remote-write and exporter tenant "
+        "ids that disagree, and exporter gauges gone stale. Exit 0 when all is well, 1 on a problem, 3 when "
+        "Thanos or PostgreSQL is unreachable.",
+    )
+    doctor.add_argument("--window-days", type=int, default=7, metavar="N",
+                        help="look for accounts and series in the last N days (default 7)")
+    doctor.add_argument("--stale-hours", type=int, default=3, metavar="H",
+                        help="exporter gauges without a sample for H hours are stale (default 3)")
+    doctor.add_argument("--at", metavar="YYYY-MM-DDTHH:MM", help="check as of this UTC time (default: now)")
 
     commands.add_parser(
         "schedule", help="run forever: one ingestion cycle per cron tick, with health and metrics",
@@ -189,6 +204,32 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return _exit_code(outcome, signals)
 
 
+def parse_instant(raw: str, flag: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InputError(f"{flag} {raw!r}: expected a UTC time as YYYY-MM-DDTHH:MM") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    if args.window_days < 1 or args.stale_hours < 1:
+        raise InputError("--window-days and --stale-hours must be at least 1")
+    at = parse_instant(args.at, "--at") if args.at else datetime.now(UTC)
+    report = diagnose(settings, at, args.window_days, args.stale_hours)
+    marks = {"ok": "ok     ", "warning": "WARNING", "error": "ERROR  "}
+    for finding in report.findings:
+        print(f"[{marks[finding.level]}] {finding.check}: {finding.message}")
+    if report.accounts_by_phase:
+        print(f"accounts seen under `{settings.account_label}` in the last {args.window_days} day(s):")
+        for phase, accounts in report.accounts_by_phase.items():
+            print(f"  {phase}: {', '.join(accounts) or '-'}")
+    if report.dependency_down:
+        return EXIT_DEPENDENCY
+    print(f"{len(report.problems)} problem(s) found" if report.problems else "no problems found")
+    return EXIT_ACCOUNT_FAILED if report.problems else EXIT_OK
+
+
 def cmd_schedule(settings: Settings, _args: argparse.Namespace) -> int:
     engine = _open_database(settings)
     settings.require_thanos_url()
@@ -207,6 +248,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "backfill": cmd_backfill,
     "run": cmd_run,
     "schedule": cmd_schedule,
+    "doctor": cmd_doctor,
 }
 
 

@@ -176,6 +176,28 @@ class ThanosClient:
         except (KeyError, TypeError, ValueError):
             raise ThanosError(f"Thanos at {self.safe_url} answered a malformed matrix") from None
 
+    def query(self, query: str, at: datetime) -> list[tuple[dict[str, str], float]]:
+        """Evaluate an instant query at ``at``: (labels, value) per series of the vector."""
+        data = self._call("POST", "/api/v1/query",
+                          {"query": query, "time": f"{at.timestamp():.3f}", **self._thanos_params()})
+        if not isinstance(data, dict) or data.get("resultType") != "vector":
+            raise ThanosError(f"Thanos at {self.safe_url} answered an instant query without a vector")
+        try:
+            return [(dict(item["metric"]), float(item["value"][1])) for item in data["result"]]
+        except (KeyError, TypeError, ValueError, IndexError):
+            raise ThanosError(f"Thanos at {self.safe_url} answered a malformed vector") from None
+
+    def series(self, matchers: list[str], start: datetime, end: datetime) -> list[dict[str, str]]:
+        """Label sets of the series matching any of ``matchers`` within [start, end]."""
+        data = self._call(
+            "POST", "/api/v1/series",
+            {"match[]": matchers, "start": f"{start.timestamp():.3f}", "end": f"{end.timestamp():.3f}",
+             **self._thanos_params()},
+        )
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+            raise ThanosError(f"Thanos at {self.safe_url} answered a series query with a malformed list")
+        return [{str(k): str(v) for k, v in item.items()} for item in data]
+
     def ping(self) -> None:
         """Evaluate a trivial query: proves the URL, auth and API work (ThanosError otherwise)."""
         data = self._call("POST", "/api/v1/query", {"query": "vector(1)", **self._thanos_params()})
