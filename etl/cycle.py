@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from etl.config import Settings
 from etl.extract import HourRange
 from etl.locks import AccountLocks
-from etl.pipeline import Pipeline, RunSummary, StopRequested, last_complete_hour_end
+from etl.pipeline import Pipeline, RunSummary, StopRequested, day_chunks, last_complete_hour_end
 from etl.progress import BackfillProgress, start_backfill_run
 from etl.runlog import (
     STATUS_ERROR,
@@ -50,6 +50,7 @@ DayGap = tuple[date, date]
 AccountDaysCallback = Callable[[int], None]
 SKIPPED_LOCKED = "locked by another process"
 SKIPPED_CURRENT = "already computed through this hour by another process"
+SKIPPED_RESUMED = "every chunk finished by an earlier run of this backfill"
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,8 @@ class Runner:
                 if self._stop_requested():
                     break
                 if wait_for_busy:
-                    locks.wait_lock(name)
+                    if not locks.wait_lock(name, self._stop_requested):
+                        break
                 elif not locks.try_lock(name):
                     log.warning("Skipping account %s: %s", name, SKIPPED_LOCKED)
                     skipped[name] = SKIPPED_LOCKED
@@ -277,12 +279,10 @@ class Runner:
         tracker = BackfillProgress(self.engine, origin_id, run_id)
         outcome = CycleOutcome(run_id, "backfill", RunSummary(first_day, last_day))
 
+        chunks = day_chunks(first_day, last_day, self.settings.thanos.chunk_days)
+
         def work(batch: list[str]) -> None:
             states = read_states(self.engine, batch)
-            advance = (lambda days: progress(days * len(batch))) if progress else None
-            summary = self.pipeline.run_range(first_day, last_day, batch, now=now, progress=advance,
-                                              tracker=tracker, stop_requested=self._stop_requested)
-            outcome.add(summary)
             watermarks: dict[str, date | None] = {}
             for name in batch:
                 old = states[name].watermark
@@ -290,9 +290,23 @@ class Runner:
                 contiguous = old is not None and first_day <= old + timedelta(days=1)
                 complete_day = min(last_day, latest_end.date() - timedelta(days=1))
                 watermarks[name] = max(old, complete_day) if contiguous and old else old
-            self._record(run_id, summary, watermarks, {n: states[n].computed_through for n in batch},
-                         {n: gap_after_backfill(_state_gap(states[n]), first_day, last_day) for n in batch})
+            through = {n: states[n].computed_through for n in batch}
+            gaps = {n: gap_after_backfill(_state_gap(states[n]), first_day, last_day) for n in batch}
+            finished = tracker.finished_accounts(batch, chunks)
+            for name in sorted(finished):
+                log.info("Account %s: every chunk was finished by an earlier run of this backfill", name)
+                outcome.skipped[name] = SKIPPED_RESUMED
+                outcome.skipped_chunks += len(chunks)
+                record_success(self.engine, run_id, name, watermarks[name], through[name], gaps[name] or (None, None))
+            todo = [name for name in batch if name not in finished]
+            if not todo:
+                return
+            advance = (lambda days: progress(days * len(todo))) if progress else None
+            summary = self.pipeline.run_range(first_day, last_day, todo, now=now, progress=advance,
+                                              tracker=tracker, stop_requested=self._stop_requested)
+            outcome.add(summary)
+            self._record(run_id, summary, watermarks, through, gaps)
 
         outcome.skipped.update(self._share(names, wait_for_busy=True, work=work))
-        outcome.skipped_chunks = tracker.skipped_chunks
+        outcome.skipped_chunks += tracker.skipped_chunks
         return self._finish(outcome, names)

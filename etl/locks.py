@@ -9,6 +9,8 @@ serialise, which is safe.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine, text
@@ -41,12 +43,19 @@ class AccountLocks:
             return True
         return False
 
-    def wait_lock(self, account: str) -> None:
-        """Take the account's lock, waiting for the process that holds it to finish."""
-        if account not in self.held:
-            log.info("Waiting for account %s: another process is working on it", account)
-            self._call("pg_advisory_lock", account)
-            self.held.add(account)
+    def wait_lock(self, account: str, give_up: Callable[[], bool], poll_seconds: float = 0.5) -> bool:
+        """Take the account's lock once the process holding it is done; False if ``give_up`` first.
+
+        Polls rather than blocking in pg_advisory_lock, so a stop request is honoured while waiting.
+        """
+        if self.try_lock(account):
+            return True
+        log.info("Waiting for account %s: another process is working on it", account)
+        while not give_up():
+            time.sleep(poll_seconds)
+            if self.try_lock(account):
+                return True
+        return False
 
     def unlock(self, account: str) -> None:
         if account in self.held:

@@ -72,6 +72,20 @@ class BackfillProgress:
                      first, last, len(done))
         return [name for name in accounts if name not in done]
 
+    def finished_accounts(self, accounts: Sequence[str], chunks: Sequence[tuple[date, date]]) -> set[str]:
+        """The accounts for which every one of ``chunks`` is done (nothing left to resume)."""
+        if not accounts or not chunks:
+            return set()
+        with self.engine.connect() as connection:
+            return set(connection.execute(
+                text("SELECT account FROM unnest(CAST(:accounts AS text[])) AS account WHERE NOT EXISTS ("
+                     "  SELECT 1 FROM unnest(CAST(:firsts AS date[]), CAST(:lasts AS date[])) AS c(first, last) "
+                     "  WHERE NOT EXISTS (SELECT 1 FROM etl_backfill_chunks d WHERE d.backfill_origin_id = :origin "
+                     "    AND d.cloud_account_id = account AND d.chunk_first <= c.first AND d.chunk_last >= c.last))"),
+                {"accounts": list(accounts), "firsts": [c[0] for c in chunks], "lasts": [c[1] for c in chunks],
+                 "origin": self.origin_id},
+            ).scalars())
+
     def completed(self, first: date, last: date, accounts: Sequence[str]) -> None:
         if not accounts:
             return
