@@ -7,6 +7,8 @@ of September 2026, b ``10 + n`` $/h; a full day is 24 times that.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -17,7 +19,7 @@ from etl.extract import utc_midnight
 from etl.queries import account_selector
 from etl.thanos import ThanosClient
 from tests.integration import opsdata
-from tests.integration.conftest import make_settings
+from tests.integration.conftest import REPO_ROOT, cli_env, make_settings
 from tests.integration.faultproxy import FaultProxy
 from tests.integration.opsdata import DAYS, account_state, daily, expected_total, runs
 
@@ -142,3 +144,15 @@ def test_failing_account_is_isolated_recorded_and_retried(thanos_url: str, datab
         b_state = account_state(engine, B)
         assert b_state["consecutive_failures"] == 0 and b_state["last_error"] is None
         assert b_state["watermark"] == D[2]
+
+
+def test_cli_exit_code_is_1_when_an_account_failed(thanos_url: str, database_url: str, engine: Engine) -> None:
+    with FaultProxy(thanos_url, error_status=502, fail_matching=account_selector("tenant_id", [B])) as proxy:
+        result = subprocess.run(
+            [sys.executable, "-m", "etl", "backfill", "--start", str(D[1]), "--end", str(D[2])],
+            cwd=REPO_ROOT, env=cli_env(proxy.url, database_url, ACCOUNTS_PER_CLAIM="1"),
+            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAILED" in result.stdout and "run #1: failed" in result.stdout
+    # a is unaffected: Sept 1 and 2 at 1 and 2 $/h
+    assert daily(engine) == {(A, D[1]): (expected_total(A, D[1]), 24), (A, D[2]): (expected_total(A, D[2]), 24)}
