@@ -36,6 +36,7 @@ from etl.runlog import (
     AccountState,
     RunTotals,
     finish_run,
+    oldest_watermark,
     read_states,
     record_failure,
     record_success,
@@ -227,7 +228,10 @@ class Runner:
         latest_end = last_complete_hour_end(now)
         today = now.astimezone(UTC).date()
         lookback = self.settings.run.lookback_days
-        window = HourRange.for_days(today - timedelta(days=lookback), today).clipped_to(latest_end)
+        # Discovery looks as far back as the catch-up will: an account that stopped reporting during
+        # a downtime still has days to compute.
+        oldest = plan_catchup(oldest_watermark(self.engine), today, lookback, self.settings.run.max_catchup_days)
+        window = HourRange.for_days(oldest.first_day, today).clipped_to(latest_end)
         names = self.pipeline.resolve_accounts(requested, window)
         outcome = CycleOutcome(run_id, "run", RunSummary(today - timedelta(days=lookback), today))
 

@@ -140,3 +140,10 @@ def last_successes(engine: Engine) -> dict[str, datetime]:
             "SELECT cloud_account_id, last_success_at FROM etl_account_state WHERE last_success_at IS NOT NULL"
         )).all()
     return {str(row[0]): row[1] for row in rows}
+
+
+def oldest_watermark(engine: Engine) -> date | None:
+    """The watermark furthest behind: how far back a cycle must look for accounts to catch up."""
+    with engine.connect() as connection:
+        value = connection.execute(text("SELECT min(watermark) FROM etl_account_state")).scalar_one()
+    return value if isinstance(value, date) else None

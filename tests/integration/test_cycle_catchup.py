@@ -156,3 +156,18 @@ def test_cli_exit_code_is_1_when_an_account_failed(thanos_url: str, database_url
     assert "FAILED" in result.stdout and "run #1: failed" in result.stdout
     # a is unaffected: Sept 1 and 2 at 1 and 2 $/h
     assert daily(engine) == {(A, D[1]): (expected_total(A, D[1]), 24), (A, D[2]): (expected_total(A, D[2]), 24)}
+
+
+def test_an_account_that_stopped_reporting_during_the_downtime_is_caught_up(
+    prometheus_with, database_url: str, engine: Engine  # type: ignore[no-untyped-def]
+) -> None:
+    # b reports only Sept 1..5; a all ten days. Discovery (no ACCOUNTS) must still find b on Sept 9.
+    url = prometheus_with("ops-b-stops", [*opsdata.dataset([A]), *opsdata.dataset([B], DAYS[:5])])
+    run = runner(url, database_url, engine)
+    run.run_cycle(now=at(D[3], 10))
+    outcome = run.run_cycle(now=at(D[9], 5))
+    assert sorted(outcome.summary.accounts) == [A, B]
+    rows = daily(engine)
+    for n in (2, 3, 4, 5):  # b's days before it stopped: whole, from its watermark Sept 2 on
+        assert rows[(B, D[n])] == (expected_total(B, D[n]), 24)
+    assert not any(account == B and day > D[5] for account, day in rows)
