@@ -185,7 +185,7 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     client = _open_thanos(settings)
     signals = StopSignals().install()
     runner = Runner(settings, client, engine, stop_requested=signals.requested)
-    # Unit: account-days, known once the accounts are; tqdm grows its total when it is unset.
+    # Counted in account-days; the total is unknown until the accounts are resolved.
     advance, close = _progress_bar(None)
     try:
         outcome = runner.backfill(first_day, last_day, args.account, restart=args.restart, progress=advance)
