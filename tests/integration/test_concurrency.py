@@ -90,7 +90,10 @@ def test_two_backfill_processes_at_once_count_every_day_once(thanos_url: str, da
     assert len(backfills) == 2 and all(run["status"] == "ok" for run in backfills)
     # Both joined one backfill, and between them wrote every row exactly once.
     assert backfills[0]["backfill_origin_id"] == backfills[1]["backfill_origin_id"] == backfills[0]["id"]
-    assert sum(int(str(run["rows_written"])) for run in backfills) == ROWS_PER_ACCOUNT * len(ACCOUNTS)
+    written = [int(str(run["rows_written"])) for run in backfills]
+    assert sum(written) == ROWS_PER_ACCOUNT * len(ACCOUNTS)
+    # one account per claim: each account was computed whole by one of the two processes
+    assert all(rows % ROWS_PER_ACCOUNT == 0 for rows in written)
     with engine.connect() as connection:
         chunks = connection.execute(text("SELECT count(*) FROM etl_backfill_chunks")).scalar_one()
     assert chunks == len(ACCOUNTS) * 5  # ten days in two-day chunks, each done once
