@@ -13,17 +13,22 @@ import logging
 import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
 from etl import __version__
 from etl.config import CONFIG_FILE_ENV, Settings, load_settings
+from etl.cycle import CycleOutcome, Runner, backfill_command
 from etl.db import connect, migrate, require_schema_at_head
-from etl.errors import ConfigError, DependencyError, EtlError, InputError
-from etl.pipeline import Pipeline, RunSummary
+from etl.doctor import diagnose
+from etl.errors import ConfigError, DependencyError, EtlError, InputError, ThanosError
+from etl.pipeline import RunSummary
 from etl.report import cluster_costs, require_ordered
+from etl.runlog import STATUS_INTERRUPTED
+from etl.scheduler import Daemon
+from etl.shutdown import StopSignals
 from etl.store import fetch_account_span
 from etl.thanos import ThanosClient
 
@@ -68,11 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--end", required=True, metavar="YYYY-MM-DD", help="last UTC day (inclusive)")
     backfill.add_argument("--account", action="append", default=[], metavar="ID",
                           help="only this account (repeatable); default: configured or discovered accounts")
+    backfill.add_argument("--restart", action="store_true",
+                          help="recompute every chunk, even those an interrupted earlier backfill of the same "
+                          "range finished (by default such a backfill is resumed)")
 
     run = commands.add_parser(
-        "run", help="one ingestion cycle: the last N days through the current partial day",
-        description="Recompute today and the previous run.lookback_days days (LOOKBACK_DAYS, default 3) "
-        "so late samples are picked up. Only complete hours are counted.",
+        "run", help="one ingestion cycle: catch up each account through the last complete hour",
+        description="Recompute each account from min(its watermark, today - run.lookback_days) "
+        "(LOOKBACK_DAYS, default 3) through the last complete hour, so late samples and downtime "
+        "are caught up (at most run.max_catchup_days days). Safe to run while other processes run: "
+        "an account another process is working on is skipped.",
     )
     run.add_argument("--account", action="append", default=[], metavar="ID", help="only this account")
 
@@ -98,6 +108,29 @@ def build_parser() -> argparse.ArgumentParser:
                         help="json: the endpoint's object (default); table: per-day rows and totals")
     report.add_argument("--plot", metavar="FILE.png",
                         help="also draw a stacked daily cost chart by component (needs the 'plot' extra)")
+
+    doctor = commands.add_parser(
+        "doctor", help="check Thanos, the database and the account labels; non-zero exit on a problem",
+        description="Checks PostgreSQL (reachable, schema at head, accounts failing), Thanos (reachable), "
+        "lists the account ids seen per phase, and flags: a configured account absent in Thanos, account ids "
+        "under another label than account_label (e.g. exported_tenant_id), remote-write and exporter tenant "
+        "ids that disagree, and exporter gauges gone stale. Exit 0 when all is well, 1 on a problem, 3 when "
+        "Thanos or PostgreSQL is unreachable.",
+    )
+    doctor.add_argument("--window-days", type=int, default=7, metavar="N",
+                        help="look for accounts and series in the last N days (default 7)")
+    doctor.add_argument("--stale-hours", type=int, default=3, metavar="H",
+                        help="exporter gauges without a sample for H hours are stale (default 3)")
+    doctor.add_argument("--at", metavar="YYYY-MM-DDTHH:MM", help="check as of this UTC time (default: now)")
+
+    commands.add_parser(
+        "schedule", help="run forever: one ingestion cycle per cron tick, with health and metrics",
+        description="Long-running daemon: runs the `run` cycle on schedule.cron (SCHEDULE_CRON, UTC, default "
+        "7 minutes past every hour) and at start-up (schedule.run_on_start), one cycle at a time, missed "
+        "ticks coalesced. Serves /healthz, /readyz and /metrics on schedule.health_port (HEALTH_PORT, "
+        "default 9464; 0 disables). SIGTERM/SIGINT: the cycle in flight stops at a chunk boundary, "
+        "everything before it committed, and the process exits 0. Several replicas share the accounts.",
+    )
     return parser
 
 
@@ -142,23 +175,28 @@ def _print_summary(kind: str, summary: RunSummary) -> None:
         print(f"{name:<{width}}  {account.days_written:>5}  {account.hourly_rows:>6}  {phase:<14}  {status}")
 
 
-def _progress_bar(total_days: int) -> tuple[Callable[[int], None], Callable[[], None]]:
+def _progress_bar(total: int | None) -> tuple[Callable[[int], None], Callable[[], None]]:
     from tqdm import tqdm
 
-    bar = tqdm(total=total_days, unit="day", disable=not sys.stderr.isatty(), file=sys.stderr)
+    bar = tqdm(total=total, unit="account-day", disable=not sys.stderr.isatty(), file=sys.stderr)
     return bar.update, bar.close
 
 
-def _run_range(settings: Settings, kind: str, first_day: date, last_day: date, accounts: Sequence[str]) -> int:
-    engine = _open_database(settings)
-    client = _open_thanos(settings)
-    advance, close = _progress_bar((last_day - first_day).days + 1)
-    try:
-        summary = Pipeline(settings, client, engine).run_range(first_day, last_day, accounts, progress=advance)
-    finally:
-        close()
-    _print_summary(kind, summary)
-    return EXIT_ACCOUNT_FAILED if summary.failed else EXIT_OK
+def _print_outcome(outcome: CycleOutcome) -> None:
+    _print_summary(outcome.kind, outcome.summary)
+    if outcome.skipped_chunks:
+        print(f"resumed: {outcome.skipped_chunks} account-chunk(s) finished by an earlier run were skipped")
+    for name, reason in outcome.skipped.items():
+        print(f"skipped {name}: {reason}")
+    for name, gap in outcome.gaps.items():
+        print(f"gap {name}: {gap[0]}..{gap[1]} not computed; run `{backfill_command(name, gap)}`")
+    print(f"run #{outcome.run_id}: {outcome.status}")
+
+
+def _exit_code(outcome: CycleOutcome, signals: StopSignals) -> int:
+    if outcome.status == STATUS_INTERRUPTED:
+        return signals.exit_code()
+    return EXIT_ACCOUNT_FAILED if outcome.failed else EXIT_OK
 
 
 def _money(value: float | None) -> str:
@@ -241,13 +279,66 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     first_day, last_day = _day_range(args)
-    return _run_range(settings, "backfill", first_day, last_day, args.account)
+    engine = _open_database(settings)
+    client = _open_thanos(settings)
+    signals = StopSignals().install()
+    runner = Runner(settings, client, engine, stop_requested=signals.requested)
+    # Counted in account-days; the total is unknown until the accounts are resolved.
+    advance, close = _progress_bar(None)
+    try:
+        outcome = runner.backfill(first_day, last_day, args.account, restart=args.restart, progress=advance)
+    finally:
+        close()
+    _print_outcome(outcome)
+    return _exit_code(outcome, signals)
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    today = datetime.now(UTC).date()
-    first_day = today - timedelta(days=settings.run.lookback_days)
-    return _run_range(settings, "run", first_day, today, args.account)
+    engine = _open_database(settings)
+    client = _open_thanos(settings)
+    signals = StopSignals().install()
+    outcome = Runner(settings, client, engine, stop_requested=signals.requested).run_cycle(accounts=args.account)
+    _print_outcome(outcome)
+    return _exit_code(outcome, signals)
+
+
+def parse_instant(raw: str, flag: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InputError(f"{flag} {raw!r}: expected a UTC time as YYYY-MM-DDTHH:MM") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    if args.window_days < 1 or args.stale_hours < 1:
+        raise InputError("--window-days and --stale-hours must be at least 1")
+    at = parse_instant(args.at, "--at") if args.at else datetime.now(UTC)
+    report = diagnose(settings, at, args.window_days, args.stale_hours)
+    marks = {"ok": "ok     ", "warning": "WARNING", "error": "ERROR  "}
+    for finding in report.findings:
+        print(f"[{marks[finding.level]}] {finding.check}: {finding.message}")
+    if report.accounts_by_phase:
+        print(f"accounts seen under `{settings.account_label}` in the last {args.window_days} day(s):")
+        for phase, accounts in report.accounts_by_phase.items():
+            print(f"  {phase}: {', '.join(accounts) or '-'}")
+    if report.dependency_down:
+        return EXIT_DEPENDENCY
+    print(f"{len(report.problems)} problem(s) found" if report.problems else "no problems found")
+    return EXIT_ACCOUNT_FAILED if report.problems else EXIT_OK
+
+
+def cmd_schedule(settings: Settings, _args: argparse.Namespace) -> int:
+    engine = _open_database(settings)
+    settings.require_thanos_url()
+    client = ThanosClient(settings.thanos)
+    try:
+        client.ping()
+    except ThanosError as exc:  # a daemon waits for Thanos to come back; each cycle retries
+        log.warning("Thanos is not answering yet (%s); the cycles will retry", exc)
+    signals = StopSignals().install()
+    Daemon(settings, client, engine, stop=signals.event).serve()
+    return EXIT_OK
 
 
 def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
@@ -269,6 +360,8 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "run": cmd_run,
     "demo": cmd_demo,
     "report": cmd_report,
+    "schedule": cmd_schedule,
+    "doctor": cmd_doctor,
 }
 
 

@@ -74,6 +74,35 @@ class PricingSettings(_Section):
 
 class RunSettings(_Section):
     lookback_days: int = Field(default=3, ge=0, le=366)
+    # A cycle catches up from an account's watermark, but never over more days than this; past
+    # it the log names the backfill command that fills the gap.
+    max_catchup_days: int = Field(default=31, ge=1, le=3660)
+    # Accounts a process locks and queries together; smaller batches spread accounts over
+    # concurrent replicas, larger ones send fewer queries.
+    accounts_per_claim: int = Field(default=25, ge=1, le=10_000)
+
+
+class ScheduleSettings(_Section):
+    # Standard 5-field crontab, evaluated in UTC: by default 7 minutes past every hour.
+    cron: str = "7 * * * *"
+    # Run a cycle as soon as the daemon starts (catch-up after downtime), then follow ``cron``.
+    run_on_start: bool = True
+    # A tick missed by less than this (busy machine, long cycle) still runs; misses coalesce to one.
+    misfire_grace_seconds: int = Field(default=3600, ge=1)
+    # /healthz, /readyz and /metrics for the ETL itself; port 0 disables the endpoint.
+    health_host: str = "0.0.0.0"
+    health_port: int = Field(default=9464, ge=0, le=65535)
+
+    @field_validator("cron")
+    @classmethod
+    def _cron_parses(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value, timezone="UTC")
+        except ValueError as exc:
+            raise ValueError(f"not a 5-field crontab expression ({exc})") from None
+        return value
 
 
 class Settings(_Section):
@@ -82,6 +111,7 @@ class Settings(_Section):
     exporter: ExporterSettings = Field(default_factory=ExporterSettings)
     pricing: PricingSettings = Field(default_factory=PricingSettings)
     run: RunSettings = Field(default_factory=RunSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     account_label: str = Field(default="tenant_id", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
     accounts: list[str] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -128,6 +158,13 @@ ENV_OVERRIDES: dict[str, tuple[str, Any]] = {
     "DEFAULT_RAM_PRICE": ("pricing.default_ram_price", str),
     "DEFAULT_STORAGE_PRICE": ("pricing.default_storage_price", str),
     "LOOKBACK_DAYS": ("run.lookback_days", str),
+    "MAX_CATCHUP_DAYS": ("run.max_catchup_days", str),
+    "ACCOUNTS_PER_CLAIM": ("run.accounts_per_claim", str),
+    "SCHEDULE_CRON": ("schedule.cron", str),
+    "SCHEDULE_RUN_ON_START": ("schedule.run_on_start", str),
+    "SCHEDULE_MISFIRE_GRACE_SECONDS": ("schedule.misfire_grace_seconds", str),
+    "HEALTH_HOST": ("schedule.health_host", str),
+    "HEALTH_PORT": ("schedule.health_port", str),
     "ACCOUNT_LABEL": ("account_label", str),
     "ACCOUNTS": ("accounts", _split_list),
     "LOG_LEVEL": ("log_level", lambda raw: raw.upper()),

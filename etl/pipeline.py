@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -14,7 +15,7 @@ from etl.config import Settings
 from etl.costs import PHASE_EXPORTER, PHASE_RAW, choose_phase_per_hour, daily_rollup
 from etl.errors import EtlError
 from etl.exporter import exporter_hourly_rows
-from etl.extract import HourRange
+from etl.extract import HourRange, utc_midnight
 from etl.queries import EXPORTER_METRICS, RAW_METRICS, discovery_matchers
 from etl.raw import raw_hourly_rows
 from etl.store import write_costs
@@ -23,6 +24,15 @@ from etl.thanos import ThanosClient
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int], None]
+StopRequested = Callable[[], bool]
+
+
+class ChunkTracker(Protocol):
+    """Remembers finished chunks so an interrupted backfill resumes (etl.progress)."""
+
+    def pending(self, first: date, last: date, accounts: Sequence[str]) -> list[str]: ...
+
+    def completed(self, first: date, last: date, accounts: Sequence[str]) -> None: ...
 
 
 @dataclass
@@ -46,6 +56,8 @@ class RunSummary:
     first_day: date
     last_day: date
     accounts: dict[str, AccountSummary] = field(default_factory=dict)
+    # Stopped between chunks on request (SIGTERM): the chunks done are committed whole.
+    interrupted: bool = False
 
     @property
     def days(self) -> int:
@@ -105,8 +117,14 @@ class Pipeline:
         accounts: Sequence[str] = (),
         now: datetime | None = None,
         progress: ProgressCallback | None = None,
+        tracker: ChunkTracker | None = None,
+        stop_requested: StopRequested | None = None,
     ) -> RunSummary:
-        """Recompute [first_day, last_day] (UTC, inclusive) for the accounts; never raises per account."""
+        """Recompute [first_day, last_day] (UTC, inclusive) for the accounts; never raises per account.
+
+        ``tracker`` skips chunks already done and records the ones finished; ``stop_requested`` is
+        asked before each chunk, so a shutdown never leaves a chunk half-written.
+        """
         latest_end = last_complete_hour_end(now or datetime.now(UTC))
         full_range = HourRange.for_days(first_day, last_day).clipped_to(latest_end)
         summary = RunSummary(first_day, last_day)
@@ -115,9 +133,20 @@ class Pipeline:
         if not names:
             log.warning("No accounts to process between %s and %s", first_day, last_day)
         for chunk_first, chunk_last in day_chunks(first_day, last_day, self.settings.thanos.chunk_days):
+            if stop_requested and stop_requested():
+                log.warning("Stop requested: leaving before %s; every finished chunk is committed", chunk_first)
+                summary.interrupted = True
+                break
             hours = HourRange.for_days(chunk_first, chunk_last).clipped_to(latest_end)
-            if names and hours.hours:
-                self._run_chunk(hours, summary)
+            pending = tracker.pending(chunk_first, chunk_last, names) if tracker and names else names
+            if pending and hours.hours:
+                errors_before = {name: len(summary.accounts[name].errors) for name in pending}
+                # A view of the summary holding only the pending accounts (same AccountSummary objects).
+                self._run_chunk(hours, RunSummary(first_day, last_day, {n: summary.accounts[n] for n in pending}))
+                # A chunk still growing (it holds the current hour) is never recorded as done.
+                if tracker and hours.end == utc_midnight(chunk_last + timedelta(days=1)):
+                    tracker.completed(chunk_first, chunk_last, [
+                        name for name in pending if len(summary.accounts[name].errors) == errors_before[name]])
             if progress:
                 progress((chunk_last - chunk_first).days + 1)
         for account in summary.accounts.values():

@@ -177,3 +177,13 @@ def hourly_counter_rate(
 def discovery_matchers(metrics: Sequence[str], account_label: str) -> list[str]:
     """``match[]`` selectors for the label-values API: series of these metrics carrying the label."""
     return [f'{metric}{{{account_label}!=""}}' for metric in metrics]
+
+
+def series_of(metric: str) -> str:
+    """``match[]`` selector for every series of one metric, whatever its labels."""
+    return f"{{__name__={promql_string(metric)}}}"
+
+
+def accounts_with_samples_within(metric: str, account_label: str, hours: int) -> str:
+    """Instant query: one series per account that has a sample of ``metric`` in the last ``hours``."""
+    return f'count by ({account_label}) (count_over_time({metric}{{{account_label}!=""}}[{hours}h]))'

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -59,11 +60,16 @@ def _log_retry(state: RetryCallState) -> None:
     log.warning("Thanos request failed (%s); retry %d", error, state.attempt_number)
 
 
+# Told about every API call (after its retries): path, seconds taken, whether it succeeded.
+RequestObserver = Callable[[str, float, bool], None]
+
+
 class ThanosClient:
-    def __init__(self, settings: ThanosSettings) -> None:
+    def __init__(self, settings: ThanosSettings, observer: RequestObserver | None = None) -> None:
         if not settings.url:
             raise ConfigError("THANOS_URL", "is required (set it, or thanos.url in the config file)")
         self._settings = settings
+        self.observer = observer
         self.base_url = settings.url
         self.safe_url = redact_url(settings.url)
         self._session = requests.Session()
@@ -127,10 +133,16 @@ class ThanosClient:
 
     def _call(self, method: str, path: str, params: dict[str, Any]) -> Any:
         started = time.monotonic()
+        succeeded = False
         try:
-            return self._request_with_retries(method, path, params)
+            data = self._request_with_retries(method, path, params)
+            succeeded = True
+            return data
         finally:
-            log.debug("Thanos %s took %.3fs", path, time.monotonic() - started)
+            elapsed = time.monotonic() - started
+            log.debug("Thanos %s took %.3fs", path, elapsed)
+            if self.observer:
+                self.observer(path, elapsed, succeeded)
 
     def _thanos_params(self) -> dict[str, Any]:
         return {
@@ -163,6 +175,28 @@ class ThanosClient:
             ]
         except (KeyError, TypeError, ValueError):
             raise ThanosError(f"Thanos at {self.safe_url} answered a malformed matrix") from None
+
+    def query(self, query: str, at: datetime) -> list[tuple[dict[str, str], float]]:
+        """Evaluate an instant query at ``at``: (labels, value) per series of the vector."""
+        data = self._call("POST", "/api/v1/query",
+                          {"query": query, "time": f"{at.timestamp():.3f}", **self._thanos_params()})
+        if not isinstance(data, dict) or data.get("resultType") != "vector":
+            raise ThanosError(f"Thanos at {self.safe_url} answered an instant query without a vector")
+        try:
+            return [(dict(item["metric"]), float(item["value"][1])) for item in data["result"]]
+        except (KeyError, TypeError, ValueError, IndexError):
+            raise ThanosError(f"Thanos at {self.safe_url} answered a malformed vector") from None
+
+    def series(self, matchers: list[str], start: datetime, end: datetime) -> list[dict[str, str]]:
+        """Label sets of the series matching any of ``matchers`` within [start, end]."""
+        data = self._call(
+            "POST", "/api/v1/series",
+            {"match[]": matchers, "start": f"{start.timestamp():.3f}", "end": f"{end.timestamp():.3f}",
+             **self._thanos_params()},
+        )
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+            raise ThanosError(f"Thanos at {self.safe_url} answered a series query with a malformed list")
+        return [{str(k): str(v) for k, v in item.items()} for item in data]
 
     def ping(self) -> None:
         """Evaluate a trivial query: proves the URL, auth and API work (ThanosError otherwise)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from etl.db import migrate
 from etl.embedded import embedded_database_url
 from etl.localprom import LocalPrometheus, SampleSeries
 from etl.pipeline import Pipeline, RunSummary
+from etl.queries import EXPORTER_METRICS
+from etl.rawcosts import RawMetrics
 from etl.thanos import ThanosClient
 
 pytestmark = pytest.mark.integration
@@ -72,6 +75,11 @@ def prometheus_with(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callab
     yield start
     for server in servers.values():
         server.stop()
+
+
+# Range queries one chunk sends for all its accounts: one per exporter gauge, the exporter's
+# health gauge, and one per raw metric of Phase 1.
+RANGE_QUERIES_PER_CHUNK = len(EXPORTER_METRICS) + 1 + len(fields(RawMetrics))
 
 
 def make_settings(thanos_url: str, database_url: str, **env: str) -> Settings:

@@ -1,8 +1,13 @@
-"""A small HTTP proxy in front of the real Prometheus that can inject faults.
+"""A small HTTP proxy in front of the real Prometheus that injects faults.
 
-PromQL is still evaluated by the real server; the proxy only breaks the transport: error
-statuses, delays, bodies that are not JSON, or Thanos-style ``warnings`` added to a real answer.
-It also records what the client sent (paths, headers, form fields) for assertions.
+PromQL is still evaluated by the real server; the proxy only breaks the transport. Two ways:
+- standing faults, for every request whose decoded path + body holds ``fail_matching`` (or every
+  request when it is None): ``delay_seconds`` slows the answer, ``error_status`` answers that HTTP
+  status, ``malformed`` answers a body that is not JSON;
+- one-shot faults queued with ``inject(Fault(...), ...)``, applied to the next requests in order
+  (error status, delay, a raw body, or Thanos-style partial-response ``warnings`` added to the
+  real answer); they take precedence over the standing ones.
+It records what the client sent (method, path, headers, form fields) for assertions.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 import requests
+
+NOT_JSON = b"<html>gateway error</html>"
 
 
 @dataclass
@@ -38,67 +45,96 @@ class RecordedRequest:
 @dataclass
 class FaultProxy:
     upstream: str
+    delay_seconds: float = 0.0
+    error_status: int | None = None
+    malformed: bool = False
+    fail_matching: str | None = None
     faults: deque[Fault] = field(default_factory=deque)
     requests: list[RecordedRequest] = field(default_factory=list)
-    url: str = ""
-    _server: ThreadingHTTPServer | None = None
+    _server: ThreadingHTTPServer | None = field(init=False, default=None)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "start the proxy first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def requests_seen(self) -> int:
+        return len(self.requests)
 
     def inject(self, *faults: Fault) -> None:
         """Apply these faults to the next requests, one each, in order."""
         self.faults.extend(faults)
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _standing_fault(self, decoded: str) -> Fault:
+        if self.fail_matching is not None and self.fail_matching not in decoded:
+            return Fault()
+        return Fault(status=self.error_status, delay_seconds=self.delay_seconds,
+                     body=NOT_JSON if self.malformed else None)
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        split = urlsplit(handler.path)
+        text = body.decode("utf-8", "replace")
+        self.requests.append(RecordedRequest(handler.command, split.path, dict(handler.headers),
+                                             parse_qs(split.query) | parse_qs(text)))
+        fault = self.faults.popleft() if self.faults else self._standing_fault(
+            unquote_plus(handler.path) + unquote_plus(text))
+        if fault.delay_seconds:
+            time.sleep(fault.delay_seconds)
+        if fault.status is not None:
+            error = {"status": "error", "errorType": "injected", "error": f"injected {fault.status}"}
+            return self._reply(handler, fault.status, json.dumps(error).encode())
+        if fault.body is not None:
+            return self._reply(handler, 200, fault.body)
+        upstream = requests.request(
+            handler.command, self.upstream + handler.path, data=body or None, timeout=120,
+            headers={"Content-Type": handler.headers.get("Content-Type", "application/x-www-form-urlencoded")})
+        content = upstream.content
+        if fault.add_warnings:
+            answer = upstream.json()
+            answer["warnings"] = ["receive-0: store unavailable, partial data"]
+            content = json.dumps(answer).encode()
+        self._reply(handler, upstream.status_code, content)
+
+    @staticmethod
+    def _reply(handler: BaseHTTPRequestHandler, status: int, content: bytes) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(content)))
+        handler.end_headers()
+        handler.wfile.write(content)
+
+    def start(self) -> FaultProxy:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
+            def do_GET(self) -> None:
+                proxy._serve(self)
+
+            def do_POST(self) -> None:
+                proxy._serve(self)
+
+            def log_message(self, format: str, *args: object) -> None:  # quiet test output
                 pass
 
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                split = urlsplit(self.path)
-                fields = parse_qs(split.query) | parse_qs(body.decode())
-                proxy.requests.append(RecordedRequest(self.command, split.path, dict(self.headers), fields))
-                fault = proxy.faults.popleft() if proxy.faults else Fault()
-                if fault.delay_seconds:
-                    time.sleep(fault.delay_seconds)
-                if fault.status is not None:
-                    return self._answer(fault.status, json.dumps(
-                        {"status": "error", "errorType": "injected", "error": f"injected {fault.status}"}).encode())
-                if fault.body is not None:
-                    return self._answer(200, fault.body)
-                upstream = requests.request(self.command, proxy.upstream + self.path, data=body,
-                                            headers={"Content-Type": self.headers.get("Content-Type", "")},
-                                            timeout=60)
-                content = upstream.content
-                if fault.add_warnings:
-                    answer = upstream.json()
-                    answer["warnings"] = ["receive-0: store unavailable, partial data"]
-                    content = json.dumps(answer).encode()
-                self._answer(upstream.status_code, content)
-
-            def _answer(self, status: int, content: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(content)))
-                self.end_headers()
-                self.wfile.write(content)
-
-            do_GET = _serve
-            do_POST = _serve
-
-        return Handler
-
-    def __enter__(self) -> FaultProxy:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FaultProxy:
+        return self.start()
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        self.stop()

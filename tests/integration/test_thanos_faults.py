@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import fields
 from datetime import UTC, datetime
 
 import pytest
@@ -12,10 +11,8 @@ from sqlalchemy import Engine, text
 
 from etl.errors import PartialResponseError, ThanosError
 from etl.pipeline import Pipeline, RunSummary
-from etl.queries import EXPORTER_METRICS
-from etl.rawcosts import RawMetrics
 from etl.thanos import ThanosClient
-from tests.integration.conftest import make_settings
+from tests.integration.conftest import RANGE_QUERIES_PER_CHUNK, make_settings
 from tests.integration.faultproxy import Fault, FaultProxy
 from tests.integration.test_exporter_backfill import DAY1, PLAIN, dataset
 
@@ -46,7 +43,7 @@ def test_retries_429_and_5xx_then_succeeds(proxy: FaultProxy, database_url: str,
     assert stored_hours(engine) == 24
     # 3 failed attempts + one successful query per exporter metric, the exporter's health gauge
     # and each Phase 1 metric
-    assert len(proxy.requests) == 3 + len(EXPORTER_METRICS) + 1 + len(fields(RawMetrics))
+    assert len(proxy.requests) == 3 + RANGE_QUERIES_PER_CHUNK
 
 
 def test_a_timeout_is_retried(proxy: FaultProxy, database_url: str, engine: Engine) -> None:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from pydantic import BaseModel
 
 from etl.config import Settings, load_settings
 from etl.errors import ConfigError
@@ -12,6 +15,32 @@ DEFAULT_FILE = Path(__file__).resolve().parents[2] / "config" / "k8s-cost-etl.ya
 
 def test_documented_default_file_equals_built_in_defaults() -> None:
     assert load_settings(DEFAULT_FILE, environ={}) == Settings()
+
+
+def _setting_paths(model: type[BaseModel], prefix: str = "") -> set[str]:
+    paths = set()
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            paths |= _setting_paths(annotation, f"{prefix}{name}.")
+        else:
+            paths.add(prefix + name)
+    return paths
+
+
+def _file_paths(tree: dict[str, Any], prefix: str = "") -> set[str]:
+    paths = set()
+    for key, value in tree.items():
+        if isinstance(value, dict) and value:
+            paths |= _file_paths(value, f"{prefix}{key}.")
+        else:
+            paths.add(prefix + key)
+    return paths
+
+
+def test_documented_default_file_lists_every_setting() -> None:
+    documented = _file_paths(yaml.safe_load(DEFAULT_FILE.read_text()))
+    assert documented == _setting_paths(Settings)
 
 
 def test_environment_overrides_the_file(tmp_path: Path) -> None:

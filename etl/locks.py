@@ -1,0 +1,82 @@
+"""Per-account PostgreSQL advisory locks: no two processes work on one account at once.
+
+Session-level locks on one dedicated connection: they outlive the per-chunk write transactions
+and vanish with the connection, so a killed process (SIGKILL, lost node) never leaves an account
+locked. The key is (namespace, hashtext(account)); two accounts whose hashes collide merely
+serialise, which is safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger(__name__)
+
+# First half of the two-int advisory key: keeps these locks apart from other applications' ("k8sc").
+ACCOUNT_LOCK_NAMESPACE = 0x6B38_7363
+
+
+class AccountLocks:
+    def __init__(self, engine: Engine) -> None:
+        self._connection: Connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self.held: set[str] = set()
+
+    def _call(self, function: str, account: str) -> bool:
+        result = self._connection.execute(
+            text(f"SELECT {function}(:namespace, hashtext(:account))"),
+            {"namespace": ACCOUNT_LOCK_NAMESPACE, "account": account},
+        ).scalar_one()
+        return bool(True if result is None else result)
+
+    def try_lock(self, account: str) -> bool:
+        """Take the account's lock if it is free; False when another process holds it."""
+        if account in self.held:
+            return True
+        if self._call("pg_try_advisory_lock", account):
+            self.held.add(account)
+            return True
+        return False
+
+    def wait_lock(self, account: str, give_up: Callable[[], bool], poll_seconds: float = 0.5) -> bool:
+        """Take the account's lock once the process holding it is done; False if ``give_up`` first.
+
+        Polls rather than blocking in pg_advisory_lock, so a stop request is honoured while waiting.
+        """
+        if self.try_lock(account):
+            return True
+        log.info("Waiting for account %s: another process is working on it", account)
+        while not give_up():
+            time.sleep(poll_seconds)
+            if self.try_lock(account):
+                return True
+        return False
+
+    def unlock(self, account: str) -> None:
+        if account in self.held:
+            self._call("pg_advisory_unlock", account)
+            self.held.discard(account)
+
+    def close(self) -> None:
+        """Release everything (closing the session would too)."""
+        try:
+            for account in sorted(self.held):
+                self.unlock(account)
+        except SQLAlchemyError as exc:  # the server drops a broken session's locks by itself
+            log.warning("Releasing account locks failed (%s); closing the session releases them", exc)
+        finally:
+            self.held.clear()
+            self._connection.close()
+
+    def __enter__(self) -> AccountLocks:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
