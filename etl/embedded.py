@@ -6,6 +6,7 @@ directory and stops when the last process using it exits.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +22,17 @@ def embedded_database_url(data_dir: str | Path) -> str:
     """Start (or join) the embedded server under ``data_dir``; return its SQLAlchemy URL."""
     path = Path(data_dir).expanduser().resolve()
     if path not in _servers:
-        try:
-            import pgserver
-        except ImportError as exc:  # pragma: no cover - pgserver is a hard dependency
-            raise DatabaseError("DATABASE_URL is unset and the pgserver package is not installed") from exc
         path.mkdir(parents=True, exist_ok=True)
         log.info("Starting embedded PostgreSQL in %s (set DATABASE_URL to use your own server)", path)
-        try:
-            _servers[path] = pgserver.get_server(path, cleanup_mode="stop")  # type: ignore[attr-defined]
-        except Exception as exc:
-            raise DatabaseError(f"cannot start the embedded PostgreSQL in {path}: {exc}") from exc
+        # platformdirs (used by pgserver) warns when XDG_RUNTIME_DIR is unset, as in containers and
+        # CI: harmless here, and noise on the user's terminal.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module="platformdirs")
+            import pgserver
+
+            try:
+                _servers[path] = pgserver.get_server(path, cleanup_mode="stop")  # type: ignore[attr-defined]
+            except Exception as exc:
+                raise DatabaseError(f"cannot start the embedded PostgreSQL in {path}: {exc}") from exc
     uri: str = _servers[path].get_uri()
     return uri.replace("postgresql://", "postgresql+psycopg2://", 1)

@@ -20,5 +20,10 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
   fi
 fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[dev]'
+# pip's chatter goes to a log that is shown only when the install fails.
+log=.venv/bootstrap-pip.log
+if ! { .venv/bin/python -m pip install -q --upgrade pip && .venv/bin/python -m pip install -q -e '.[dev]'; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "bootstrap: pip install failed (log above, also in $log)" >&2
+  exit 1
+fi
