@@ -166,13 +166,15 @@ def _print_summary(kind: str, summary: RunSummary) -> None:
     if not summary.accounts:
         return
     width = max(len("account"), *(len(name) for name in summary.accounts))
-    print(f"{'account':<{width}}  {'days':>5}  {'hours':>6}  {'phase':<14}  status")
+    phases = {name: ",".join(sorted(account.phases)) or "-" for name, account in summary.accounts.items()}
+    phase_width = max(len("phase"), *(len(phase) for phase in phases.values()))
+    print(f"{'account':<{width}}  {'days':>5}  {'hours':>6}  {'phase':<{phase_width}}  status")
     for name, account in summary.accounts.items():
-        phase = ",".join(sorted(account.phases)) or "-"
         status = "ok" if account.ok else f"FAILED: {account.errors[-1]}"
         if account.ok and not account.hourly_rows:
             status = "no data"
-        print(f"{name:<{width}}  {account.days_written:>5}  {account.hourly_rows:>6}  {phase:<14}  {status}")
+        print(f"{name:<{width}}  {account.days_written:>5}  {account.hourly_rows:>6}  "
+              f"{phases[name]:<{phase_width}}  {status}")
 
 
 def _progress_bar(total: int | None) -> tuple[Callable[[int], None], Callable[[], None]]:
@@ -236,6 +238,11 @@ def _print_report_table(report: dict[str, Any]) -> None:
         print("  ".join(cell.ljust(width) if i < 3 else cell.rjust(width)
                         for i, (cell, width) in enumerate(zip(cells, widths, strict=True))))
     print(f"total efficiency: {_percent(efficiency['total_efficiency'])} %")
+    if report["default_priced_hours"]:
+        resources = sorted({resource for day in report["days"] if day["default_priced_resources"]
+                            for resource in day["default_priced_resources"].split(", ")})
+        print(f"{report['default_priced_hours']} hour(s) priced with default prices (no published price for "
+              f"{', '.join(resources)}): see pricing.default_* in the config")
 
 
 def _no_data_message(engine: Engine, account: str, first_day: date, last_day: date) -> str:

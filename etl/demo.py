@@ -14,7 +14,7 @@ from etl.extract import utc_midnight
 from etl.localprom import LocalPrometheus
 from etl.pipeline import Pipeline, RunSummary
 from etl.report import cluster_costs
-from etl.synthetic import DEMO_CLUSTERS, demo_series
+from etl.synthetic import demo_accounts, demo_series
 from etl.thanos import ThanosClient
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def run_demo(settings: Settings, today: date | None = None) -> DemoResult:
     first_day, last_day = today - timedelta(days=DEMO_DAYS), today - timedelta(days=1)
     series = demo_series(utc_midnight(first_day), DEMO_DAYS * 24)
     with LocalPrometheus(series) as prometheus:
-        log.info("Demo Prometheus with a synthetic week for %d clusters at %s", len(DEMO_CLUSTERS),
+        log.info("Demo Prometheus with a synthetic week for %d clusters at %s", len(demo_accounts()),
                  prometheus.url)
         demo_settings = settings.model_copy(deep=True)
         demo_settings.thanos.url = prometheus.url
@@ -44,5 +44,5 @@ def run_demo(settings: Settings, today: date | None = None) -> DemoResult:
         migrate(engine)
         pipeline = Pipeline(demo_settings, ThanosClient(demo_settings.thanos), engine)
         summary = pipeline.run_range(first_day, last_day)
-    reports = [cluster_costs(engine, account, first_day, last_day) for account in DEMO_CLUSTERS]
+    reports = [cluster_costs(engine, account, first_day, last_day) for account in demo_accounts()]
     return DemoResult(summary, reports, engine.url.render_as_string(hide_password=True))

@@ -121,7 +121,7 @@ def range_totals(daily: pd.DataFrame) -> dict[str, Any]:
 
 def day_row(row: pd.Series) -> dict[str, Any]:
     """One day of the report: every stored figure, money in cents."""
-    savings = row[SAVINGS_COLUMN]
+    savings, resources = row[SAVINGS_COLUMN], row["default_priced_resources"]
     return {
         "date": row["usage_date"].isoformat(),
         **{column: cents(int(row[column])) for column in COST_COLUMNS},
@@ -129,6 +129,8 @@ def day_row(row: pd.Series) -> dict[str, Any]:
         **{column: percent(row[column]) for column in EFFICIENCY_COLUMNS},
         "hours_covered": int(row["hours_covered"]),
         "source_phase": str(row["source_phase"]),
+        "default_priced_hours": int(row["default_priced_hours"]),
+        "default_priced_resources": None if pd.isna(resources) else str(resources) or None,
     }
 
 
@@ -138,7 +140,8 @@ def shape_report(
     """The endpoint's JSON object from stored daily rows of the range and its hours per phase.
 
     The first five keys are the platform endpoint's shape; ``hours_covered``, ``hours_in_range``,
-    ``phases`` (stored hours per source phase) and ``days`` are additions it can ignore.
+    ``phases`` (stored hours per source phase), ``default_priced_hours`` and ``days`` are additions
+    it can ignore.
     """
     nano = daily_in_nano(daily)
     totals = range_totals(nano)
@@ -154,5 +157,7 @@ def shape_report(
         "hours_covered": int(nano["hours_covered"].sum()) if len(nano) else 0,
         "hours_in_range": hours.hours,
         "phases": dict(sorted(phase_hours.items())),
+        # Phase 1 hours priced with default prices because a node or volume published none.
+        "default_priced_hours": int(nano["default_priced_hours"].sum()) if len(nano) else 0,
         "days": [day_row(row) for _, row in nano.iterrows()],
     }

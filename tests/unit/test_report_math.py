@@ -20,11 +20,13 @@ ACCOUNT = "acct-1"
 AUG31, SEP1, SEP2 = date(2026, 8, 31), date(2026, 9, 1), date(2026, 9, 2)
 
 
-def stored_day(day: date, phase: str = "exporter", hours: int = 24, **values: str | None) -> dict[str, object]:
+def stored_day(day: date, phase: str = "exporter", hours: int = 24, defaulted: tuple[int, str | None] = (0, None),
+               **values: str | None) -> dict[str, object]:
     row: dict[str, object] = {"cloud_account_id": ACCOUNT, "usage_date": day}
     row.update({column: Decimal("0") for column in COST_COLUMNS})
     row.update({"potential_savings": None, "cpu_efficiency": None, "ram_efficiency": None,
-                "total_efficiency": None, "hours_covered": hours, "source_phase": phase})
+                "total_efficiency": None, "hours_covered": hours, "source_phase": phase,
+                "default_priced_hours": defaulted[0], "default_priced_resources": defaulted[1]})
     row.update({key: None if value is None else Decimal(value) for key, value in values.items()})
     return row
 
@@ -40,7 +42,9 @@ def three_days() -> pd.DataFrame:
         # cpu efficiency unknown all day; savings only from ram: 0.48 x 25 % = 0.12
         stored_day(SEP1, **same_costs, ram_efficiency="75", potential_savings="0.12"),
         # 12 hours; ram 120 % used saves nothing: savings 1.005 x 20 % = 0.201
-        stored_day(SEP2, phase="mixed", hours=12, cpu_cost="1.005", ram_cost="0.96", total_cost="1.965",
+        # 3 of its raw hours had no price for node n3
+        stored_day(SEP2, phase="mixed", hours=12, defaulted=(3, "cpu:node/n3"), cpu_cost="1.005", ram_cost="0.96",
+                   total_cost="1.965",
                    cpu_efficiency="80", ram_efficiency="120", total_efficiency="90", potential_savings="0.201"),
     ])
 
@@ -78,7 +82,8 @@ def test_range_efficiency_is_cost_weighted_without_unknown_days() -> None:
 def test_json_shape_key_by_key() -> None:
     report = shape_report(ACCOUNT, AUG31, SEP2, three_days(), {"raw": 6, "exporter": 54})
     assert list(report) == ["cloud_account_id", "start_date", "end_date", "summary", "efficiency",
-                            "potential_savings", "breakdown", "hours_covered", "hours_in_range", "phases", "days"]
+                            "potential_savings", "breakdown", "hours_covered", "hours_in_range", "phases",
+                            "default_priced_hours", "days"]
     assert report["cloud_account_id"] == ACCOUNT
     # [2026-08-31 00:00 UTC, 2026-09-03 00:00 UTC)
     assert report["start_date"] == int(datetime(2026, 8, 31, tzinfo=UTC).timestamp()) == 1788134400
@@ -97,7 +102,11 @@ def test_json_shape_key_by_key() -> None:
     assert (second["hours_covered"], second["source_phase"]) == (24, "exporter")
     assert report["days"][2]["source_phase"] == "mixed"
     assert set(second) == {"date", *COST_COLUMNS, "potential_savings", "cpu_efficiency", "ram_efficiency",
-                           "total_efficiency", "hours_covered", "source_phase"}
+                           "total_efficiency", "hours_covered", "source_phase", "default_priced_hours",
+                           "default_priced_resources"}
+    assert report["default_priced_hours"] == 3
+    assert (second["default_priced_hours"], second["default_priced_resources"]) == (0, None)
+    assert report["days"][2]["default_priced_resources"] == "cpu:node/n3"
 
 
 def test_no_rows_give_an_empty_well_formed_result() -> None:
