@@ -89,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "demo", help="backfill a synthetic week from a local Prometheus and print the daily costs",
         description="Starts a local Prometheus (needs the prometheus and promtool binaries) loaded with a "
-        "synthetic week for four clusters (exporter, raw-only and mixed), backfills it into the database (embedded unless DATABASE_URL "
-        "is set) through the real pipeline, and prints the daily cost table.",
+        "synthetic week for four clusters (exporter, raw-only and mixed), backfills it into the database "
+        "(embedded unless DATABASE_URL is set) through the real pipeline, and prints the daily cost tables.",
     )
 
     report = commands.add_parser(
