@@ -102,15 +102,23 @@ def _grouping(account_label: str, by: Sequence[str]) -> str:
 
 
 def hourly_average(metric: str, account_label: str, accounts: Sequence[str], by: Sequence[str] = ()) -> str:
-    """Per account (and ``by`` labels), the mean of the metric over one hour.
+    """Per account (and ``by`` labels), the mean of the metric over one hour: every sample of the
+    hour weighs the same, whichever series holds it.
 
-    Evaluate at hour start + HOUR_EVAL_OFFSET_SECONDS. An account's exporter gauge is cluster-level, so several
-    series of one account at once are copies (an exporter restart changes its pod label; an HA pair
-    that dedup did not merge): averaging, not summing, them keeps one cluster's cost counted once.
-    The same holds for a node's or a volume's price.
+    Evaluate at hour start + HOUR_EVAL_OFFSET_SECONDS. An account's exporter gauge is cluster-level,
+    so several series of one account at once are copies (an HA pair that dedup did not merge):
+    averaging, not summing, them keeps one cluster's cost counted once. The same holds for a node's
+    or a volume's price. A restart of the exporting process changes its ``pod`` or ``instance``
+    label and splits a series within the hour: pooling the samples (sum over count) weighs each
+    part by its share of the hour, where a mean of the series' means would weigh 5 minutes of the
+    new series like the 55 minutes of the old one.
     """
     selector = _selector(metric, account_label, accounts)
-    return f"avg by ({_grouping(account_label, by)}) (avg_over_time({selector}{HOUR_RANGE}))"
+    grouping = _grouping(account_label, by)
+    return (
+        f"sum by ({grouping}) (sum_over_time({selector}{HOUR_RANGE})) / "
+        f"sum by ({grouping}) (count_over_time({selector}{HOUR_RANGE}))"
+    )
 
 
 def hourly_last(metric: str, account_label: str, accounts: Sequence[str]) -> str:
