@@ -118,7 +118,8 @@ def test_an_account_whose_lock_session_died_is_not_recorded_as_done(thanos_url: 
             with engine.connect() as connection:
                 connection.execute(text(
                     "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-                    "AND pid <> pg_backend_pid()"))
+                    "AND pid <> pg_backend_pid() "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"))
         return False
 
     runner = Runner(settings, ThanosClient(settings.thanos), engine, stop_requested=kill_lock_session_once_working)
