@@ -214,7 +214,10 @@ class Runner:
             raise
 
     def _record(self, run_id: int, summary: RunSummary, watermarks: dict[str, date | None],
-                through: dict[str, datetime | None], gaps: dict[str, DayGap | None]) -> None:
+                through: dict[str, datetime | None], gaps: dict[str, DayGap | None],
+                first_due_day: date | None = None) -> None:
+        """Record each account's outcome; ``first_due_day`` (cycles) anchors the catch-up of an
+        account that fails before it was ever computed (see record_failure)."""
         if summary.interrupted:
             return  # the next run redoes these accounts from their unchanged watermarks
         held = self._still_held(summary.accounts)
@@ -225,7 +228,7 @@ class Runner:
             if account.ok:
                 record_success(self.engine, run_id, name, watermarks[name], through[name], gaps[name] or (None, None))
             else:
-                record_failure(self.engine, name, "; ".join(account.errors))
+                record_failure(self.engine, name, "; ".join(account.errors), first_due_day)
 
     # -- ingestion cycle (`run`, a `schedule` tick) --------------------------------------------------
     def run_cycle(self, now: datetime | None = None, accounts: Sequence[str] = (),
@@ -274,7 +277,7 @@ class Runner:
                 complete_day = latest_end.date() - timedelta(days=1)
                 watermarks: dict[str, date | None] = {
                     name: max(filter(None, [states[name].watermark, complete_day])) for name in group}
-                self._record(run_id, summary, watermarks, dict.fromkeys(group, latest_end), gaps)
+                self._record(run_id, summary, watermarks, dict.fromkeys(group, latest_end), gaps, first_day)
 
         outcome.skipped.update(self._share(names, wait_for_busy=False, work=work))
         set_run_range(self.engine, run_id, outcome.summary.first_day, today)

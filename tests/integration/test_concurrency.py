@@ -106,7 +106,7 @@ def test_an_account_whose_lock_session_died_is_not_recorded_as_done(thanos_url: 
     # (database restart, idle-connection reaper, network cut), the server drops the locks and
     # another process may take the account and record its own state. The first process must then
     # not record the account as done (watermark, computed-through, gap) from the state it read.
-    settings = make_settings(thanos_url, database_url, ACCOUNTS="acct-a", LOOKBACK_DAYS="0")
+    settings = make_settings(thanos_url, database_url, ACCOUNTS="acct-a", LOOKBACK_DAYS="1")
     calls = 0
 
     def kill_lock_session_once_working() -> bool:
@@ -127,5 +127,7 @@ def test_an_account_whose_lock_session_died_is_not_recorded_as_done(thanos_url: 
     assert calls >= 2
     assert outcome.failed == ["acct-a"] and outcome.status == "failed"
     state = opsdata.account_state(engine, "acct-a")
-    assert state["watermark"] is None and state["computed_through"] is None
+    # Not advanced to Sept 4 (the last complete day): the failure only anchors the never-computed
+    # account at the day before its first due day (Sept 4 = today - lookback).
+    assert state["watermark"] == date(2026, 9, 3) and state["computed_through"] is None
     assert "lock" in str(state["last_error"])
