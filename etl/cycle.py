@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import shlex
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -52,6 +52,8 @@ AccountDaysCallback = Callable[[int], None]
 SKIPPED_LOCKED = "locked by another process"
 SKIPPED_CURRENT = "already computed through this hour by another process"
 SKIPPED_RESUMED = "every chunk finished by an earlier run of this backfill"
+LOST_LOCK = ("its account lock was lost while working (the lock's database session ended), so another "
+             "process may have worked on it too: not recorded as done; the next run redoes it")
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ class Runner:
         self.engine = engine
         self.pipeline = Pipeline(settings, client, engine)
         self._stop_requested = stop_requested or (lambda: False)
+        self._locks: AccountLocks | None = None  # the locks of the accounts being worked on
 
     # -- shared machinery --------------------------------------------------------------------------
     def _share(self, names: Sequence[str], wait_for_busy: bool, work: Callable[[list[str]], None]) -> dict[str, str]:
@@ -174,12 +177,16 @@ class Runner:
                 self._work_locked(locks, [name], work)
         return skipped
 
-    @staticmethod
-    def _work_locked(locks: AccountLocks, batch: list[str], work: Callable[[list[str]], None]) -> None:
+    def _still_held(self, names: Iterable[str]) -> set[str]:
+        return self._locks.still_held(names) if self._locks is not None else set(names)
+
+    def _work_locked(self, locks: AccountLocks, batch: list[str], work: Callable[[list[str]], None]) -> None:
         log.info("Working on %d account(s): %s", len(batch), ", ".join(batch))
+        self._locks = locks
         try:
             work(batch)
         finally:
+            self._locks = None
             for name in batch:
                 locks.unlock(name)
 
@@ -207,14 +214,21 @@ class Runner:
             raise
 
     def _record(self, run_id: int, summary: RunSummary, watermarks: dict[str, date | None],
-                through: dict[str, datetime | None], gaps: dict[str, DayGap | None]) -> None:
+                through: dict[str, datetime | None], gaps: dict[str, DayGap | None],
+                first_due_day: date | None = None) -> None:
+        """Record each account's outcome; ``first_due_day`` (cycles) anchors the catch-up of an
+        account that fails before it was ever computed (see record_failure)."""
         if summary.interrupted:
             return  # the next run redoes these accounts from their unchanged watermarks
+        held = self._still_held(summary.accounts)
         for name, account in summary.accounts.items():
+            if account.ok and name not in held:
+                log.error("Account %s: %s", name, LOST_LOCK)
+                account.errors.append(LOST_LOCK)
             if account.ok:
                 record_success(self.engine, run_id, name, watermarks[name], through[name], gaps[name] or (None, None))
             else:
-                record_failure(self.engine, name, "; ".join(account.errors))
+                record_failure(self.engine, name, "; ".join(account.errors), first_due_day)
 
     # -- ingestion cycle (`run`, a `schedule` tick) --------------------------------------------------
     def run_cycle(self, now: datetime | None = None, accounts: Sequence[str] = (),
@@ -263,7 +277,7 @@ class Runner:
                 complete_day = latest_end.date() - timedelta(days=1)
                 watermarks: dict[str, date | None] = {
                     name: max(filter(None, [states[name].watermark, complete_day])) for name in group}
-                self._record(run_id, summary, watermarks, dict.fromkeys(group, latest_end), gaps)
+                self._record(run_id, summary, watermarks, dict.fromkeys(group, latest_end), gaps, first_day)
 
         outcome.skipped.update(self._share(names, wait_for_busy=False, work=work))
         set_run_range(self.engine, run_id, outcome.summary.first_day, today)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine, text
@@ -57,10 +57,35 @@ class AccountLocks:
                 return True
         return False
 
+    def still_held(self, accounts: Iterable[str]) -> set[str]:
+        """The accounts whose lock this session really still holds.
+
+        The locks live on this one session, not on the connections that write: if the session
+        died (database restart, an idle-connection reaper, a network cut), the server dropped its
+        locks and another process may have taken them. Then none is held.
+        """
+        names = sorted(set(accounts) & self.held)
+        if not names:
+            return set()
+        try:
+            return set(self._connection.execute(
+                text("SELECT account FROM unnest(CAST(:accounts AS text[])) AS account WHERE EXISTS ("
+                     "  SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
+                     "  AND l.pid = pg_backend_pid() AND l.classid = CAST(:namespace AS oid) "
+                     "  AND l.objid = CAST(hashtext(account) AS oid) AND l.objsubid = 2)"),
+                {"accounts": names, "namespace": ACCOUNT_LOCK_NAMESPACE},
+            ).scalars())
+        except SQLAlchemyError as exc:
+            log.error("The account-lock session is gone (%s): its locks were dropped with it", exc)
+            return set()
+
     def unlock(self, account: str) -> None:
         if account in self.held:
-            self._call("pg_advisory_unlock", account)
             self.held.discard(account)
+            try:
+                self._call("pg_advisory_unlock", account)
+            except SQLAlchemyError as exc:  # a lost session's locks are already gone
+                log.warning("Releasing the lock of account %s failed (%s)", account, exc)
 
     def close(self) -> None:
         """Release everything (closing the session would too)."""

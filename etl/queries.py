@@ -1,9 +1,12 @@
 """Every metric name and every PromQL text the tool sends, in one place.
 
-Hourly windows: a query evaluated at ``hour_start + HOUR_WINDOW_MS`` with a range of
-``HOUR_WINDOW_MS`` milliseconds sees exactly the samples with ``hour_start <= t < hour_start + 1h``.
-Prometheus 2.x range selectors include both ends and 3.x excludes the left one; over integer
-millisecond timestamps both read the same samples, so no sample is ever counted in two hours.
+Hourly windows: a query evaluated at the hour's END (``hour_start + 1h``) with the range
+``HOUR_RANGE`` (``HOUR_WINDOW_MS`` milliseconds ``offset 1ms``) sees exactly the samples with
+``hour_start <= t < hour_start + 1h``. Prometheus 2.x range selectors include both ends and 3.x
+excludes the left one; over integer millisecond timestamps no sample is ever counted in two hours.
+The evaluation instants are whole hours, i.e. multiples of the 1 h step, on purpose: Thanos'
+query-frontend rounds a range query's start and end down to a multiple of its step by default,
+and instants off that grid would be moved one hour back.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from collections.abc import Sequence
 HOUR_SECONDS = 3600
 HOUR_WINDOW_MS = HOUR_SECONDS * 1000 - 1
 HOUR_WINDOW = f"{HOUR_WINDOW_MS}ms"
-# Seconds from an hour's start to the evaluation instant that covers that hour.
-HOUR_EVAL_OFFSET_SECONDS = HOUR_WINDOW_MS / 1000
+# The range selector of one hour, for evaluation at the hour's end: [end - 1h, end - 1ms].
+HOUR_RANGE = f"[{HOUR_WINDOW}] offset 1ms"
+# Seconds from an hour's start to the evaluation instant that covers that hour (step-aligned).
+HOUR_EVAL_OFFSET_SECONDS = HOUR_SECONDS
 
 EXPORTER_PREFIX = "cloudtuner_kubecost_cluster_"
 
@@ -97,27 +102,35 @@ def _grouping(account_label: str, by: Sequence[str]) -> str:
 
 
 def hourly_average(metric: str, account_label: str, accounts: Sequence[str], by: Sequence[str] = ()) -> str:
-    """Per account (and ``by`` labels), the mean of the metric over one hour.
+    """Per account (and ``by`` labels), the mean of the metric over one hour: every sample of the
+    hour weighs the same, whichever series holds it.
 
-    Evaluate at hour start + HOUR_WINDOW. An account's exporter gauge is cluster-level, so several
-    series of one account at once are copies (an exporter restart changes its pod label; an HA pair
-    that dedup did not merge): averaging, not summing, them keeps one cluster's cost counted once.
-    The same holds for a node's or a volume's price.
+    Evaluate at hour start + HOUR_EVAL_OFFSET_SECONDS. An account's exporter gauge is cluster-level,
+    so several series of one account at once are copies (an HA pair that dedup did not merge):
+    averaging, not summing, them keeps one cluster's cost counted once. The same holds for a node's
+    or a volume's price. A restart of the exporting process changes its ``pod`` or ``instance``
+    label and splits a series within the hour: pooling the samples (sum over count) weighs each
+    part by its share of the hour, where a mean of the series' means would weigh 5 minutes of the
+    new series like the 55 minutes of the old one.
     """
     selector = _selector(metric, account_label, accounts)
-    return f"avg by ({_grouping(account_label, by)}) (avg_over_time({selector}[{HOUR_WINDOW}]))"
+    grouping = _grouping(account_label, by)
+    return (
+        f"sum by ({grouping}) (sum_over_time({selector}{HOUR_RANGE})) / "
+        f"sum by ({grouping}) (count_over_time({selector}{HOUR_RANGE}))"
+    )
 
 
 def hourly_last(metric: str, account_label: str, accounts: Sequence[str]) -> str:
     """Per account, the metric's last value within each hour (for trailing-window gauges)."""
     selector = _selector(metric, account_label, accounts)
-    return f"avg by ({account_label}) (last_over_time({selector}[{HOUR_WINDOW}]))"
+    return f"avg by ({account_label}) (last_over_time({selector}{HOUR_RANGE}))"
 
 
 def hourly_minimum(metric: str, account_label: str, accounts: Sequence[str]) -> str:
     """Per account, the lowest value the metric took within each hour (any 0 of a health gauge)."""
     selector = _selector(metric, account_label, accounts)
-    return f"min by ({account_label}) (min_over_time({selector}[{HOUR_WINDOW}]))"
+    return f"min by ({account_label}) (min_over_time({selector}{HOUR_RANGE}))"
 
 
 def hourly_presence_sum(
@@ -144,10 +157,10 @@ def hourly_presence_sum(
     """
     selector = _selector(metric, account_label, accounts, extra_matchers)
     per_workload = _grouping(account_label, [*by, *(label for label in identity if label not in by)])
-    workload_sums = f"sum by ({per_workload}) (sum_over_time({selector}[{HOUR_WINDOW}]))"
+    workload_sums = f"sum by ({per_workload}) (sum_over_time({selector}{HOUR_RANGE}))"
     full_hour_samples = (
         f"max by ({account_label}) (sum by ({_grouping(account_label, identity)}) "
-        f"(count_over_time({selector}[{HOUR_WINDOW}])))"
+        f"(count_over_time({selector}{HOUR_RANGE})))"
     )
     return (
         f"sum by ({_grouping(account_label, by)}) ("
@@ -171,7 +184,7 @@ def hourly_counter_rate(
     Counter resets (container restarts) are handled by ``rate``.
     """
     selector = _selector(metric, account_label, accounts, extra_matchers)
-    return f"sum by ({account_label}) (rate({selector}[{HOUR_WINDOW}]))"
+    return f"sum by ({account_label}) (rate({selector}{HOUR_RANGE}))"
 
 
 def discovery_matchers(metrics: Sequence[str], account_label: str) -> list[str]:

@@ -11,7 +11,7 @@ import os
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Engine, text
 
@@ -119,17 +119,26 @@ def record_success(
         )
 
 
-def record_failure(engine: Engine, account: str, error: str) -> None:
-    """An account failed: keep its watermark (the next cycle retries from there), note the error."""
+def record_failure(engine: Engine, account: str, error: str, first_due_day: date | None = None) -> None:
+    """An account failed: keep its watermark (the next cycle retries from there), note the error.
+
+    An account without a watermark yet (never computed) gets the day before ``first_due_day`` (the
+    first day the failed cycle was due to compute) as its watermark: nothing before that day was
+    due, and without it the cycle that finally succeeds would start at today - lookback and the
+    days the failures covered would never be computed.
+    """
+    watermark = first_due_day - timedelta(days=1) if first_due_day is not None else None
     with engine.begin() as connection:
         connection.execute(
             text(
-                "INSERT INTO etl_account_state AS s (cloud_account_id, last_attempt_at, last_error, last_error_at, "
-                "  consecutive_failures, updated_at) VALUES (:account, now(), :error, now(), 1, now()) "
+                "INSERT INTO etl_account_state AS s (cloud_account_id, watermark, last_attempt_at, last_error, "
+                "  last_error_at, consecutive_failures, updated_at) "
+                "VALUES (:account, :watermark, now(), :error, now(), 1, now()) "
                 "ON CONFLICT (cloud_account_id) DO UPDATE SET last_attempt_at = now(), last_error = :error, "
+                "  watermark = COALESCE(s.watermark, EXCLUDED.watermark), "
                 "  last_error_at = now(), consecutive_failures = s.consecutive_failures + 1, updated_at = now()"
             ),
-            {"account": account, "error": error[:MAX_ERROR_TEXT]},
+            {"account": account, "watermark": watermark, "error": error[:MAX_ERROR_TEXT]},
         )
 
 

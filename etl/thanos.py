@@ -60,6 +60,26 @@ def _log_retry(state: RetryCallState) -> None:
     log.warning("Thanos request failed (%s); retry %d", error, state.attempt_number)
 
 
+def _require_requested_instants(answer: list[Series], start: float, end: float, step_seconds: int,
+                                safe_url: str) -> None:
+    """Every point must sit on an instant that was asked for (start + k x step <= end).
+
+    A proxy that moves the range (e.g. a query-frontend aligning start and end to the step) would
+    otherwise hand back windows other than the ones requested: figures for the wrong hours, and
+    an hour outside the chunk whose day would then be rewritten from that hour alone.
+    """
+    start_ms, end_ms, step_ms = round(start * 1000), round(end * 1000), step_seconds * 1000
+    for series in answer:
+        for ts, _ in series.points:
+            offset_ms = round(ts * 1000) - start_ms
+            if offset_ms % step_ms or not 0 <= offset_ms <= end_ms - start_ms:
+                raise ThanosError(
+                    f"Thanos at {safe_url} answered a range query for instant {ts:.3f}, which was not asked "
+                    f"for (start {start:.3f}, end {end:.3f}, step {step_seconds}s): is a proxy or "
+                    "query-frontend moving query ranges?"
+                )
+
+
 # Told about every API call (after its retries): path, seconds taken, whether it succeeded.
 RequestObserver = Callable[[str, float, bool], None]
 
@@ -166,7 +186,7 @@ class ThanosClient:
         if not isinstance(data, dict) or data.get("resultType") != "matrix":
             raise ThanosError(f"Thanos at {self.safe_url} answered a range query without a matrix")
         try:
-            return [
+            answer = [
                 Series(
                     labels=dict(item["metric"]),
                     points=[(float(ts), float(value)) for ts, value in item["values"]],
@@ -175,6 +195,8 @@ class ThanosClient:
             ]
         except (KeyError, TypeError, ValueError):
             raise ThanosError(f"Thanos at {self.safe_url} answered a malformed matrix") from None
+        _require_requested_instants(answer, start, end, step_seconds, self.safe_url)
+        return answer
 
     def query(self, query: str, at: datetime) -> list[tuple[dict[str, str], float]]:
         """Evaluate an instant query at ``at``: (labels, value) per series of the vector."""

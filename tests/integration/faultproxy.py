@@ -8,6 +8,9 @@ PromQL is still evaluated by the real server; the proxy only breaks the transpor
   (error status, delay, a raw body, or Thanos-style partial-response ``warnings`` added to the
   real answer); they take precedence over the standing ones.
 It records what the client sent (method, path, headers, form fields) for assertions.
+With ``align_range_with_step`` it also rewrites every range query the way Thanos' query-frontend
+does by default (``--query-range.align-range-with-step``): start and end rounded down to a
+multiple of the step.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from urllib.parse import parse_qs, unquote_plus, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 import requests
 
@@ -49,6 +52,7 @@ class FaultProxy:
     error_status: int | None = None
     malformed: bool = False
     fail_matching: str | None = None
+    align_range_with_step: bool = False
     faults: deque[Fault] = field(default_factory=deque)
     requests: list[RecordedRequest] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = field(init=False, default=None)
@@ -89,6 +93,8 @@ class FaultProxy:
             return self._reply(handler, fault.status, json.dumps(error).encode())
         if fault.body is not None:
             return self._reply(handler, 200, fault.body)
+        if self.align_range_with_step and split.path.endswith("/query_range"):
+            body = _step_aligned(text).encode()
         upstream = requests.request(
             handler.command, self.upstream + handler.path, data=body or None, timeout=120,
             headers={"Content-Type": handler.headers.get("Content-Type", "application/x-www-form-urlencoded")})
@@ -138,3 +144,13 @@ class FaultProxy:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def _step_aligned(form: str) -> str:
+    """A range query's form with start and end rounded down to a multiple of its step (in ms), as
+    Thanos' query-frontend (and Cortex's step-align middleware) rewrite them."""
+    fields = {name: values[0] for name, values in parse_qs(form).items()}
+    step_ms = round(float(fields["step"]) * 1000)
+    for edge in ("start", "end"):
+        fields[edge] = f"{(round(float(fields[edge]) * 1000) // step_ms) * step_ms / 1000:.3f}"
+    return urlencode(fields)

@@ -98,3 +98,36 @@ def test_two_backfill_processes_at_once_count_every_day_once(thanos_url: str, da
         chunks = connection.execute(text("SELECT count(*) FROM etl_backfill_chunks")).scalar_one()
     assert chunks == len(ACCOUNTS) * 5  # ten days in two-day chunks, each done once
 
+
+
+def test_an_account_whose_lock_session_died_is_not_recorded_as_done(thanos_url: str, database_url: str,
+                                                                    engine: Engine) -> None:
+    # The advisory locks live on their own session. If that session dies while a process works
+    # (database restart, idle-connection reaper, network cut), the server drops the locks and
+    # another process may take the account and record its own state. The first process must then
+    # not record the account as done (watermark, computed-through, gap) from the state it read.
+    settings = make_settings(thanos_url, database_url, ACCOUNTS="acct-a", LOOKBACK_DAYS="1")
+    calls = 0
+
+    def kill_lock_session_once_working() -> bool:
+        # Asked once before the account is claimed, then before each chunk: at the first chunk
+        # the account is locked, and its lock session is cut from the server side.
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            with engine.connect() as connection:
+                connection.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND pid <> pg_backend_pid() "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"))
+        return False
+
+    runner = Runner(settings, ThanosClient(settings.thanos), engine, stop_requested=kill_lock_session_once_working)
+    outcome = runner.run_cycle(now=datetime(2026, 9, 5, 10, 30, tzinfo=UTC))
+    assert calls >= 2
+    assert outcome.failed == ["acct-a"] and outcome.status == "failed"
+    state = opsdata.account_state(engine, "acct-a")
+    # Not advanced to Sept 4 (the last complete day): the failure only anchors the never-computed
+    # account at the day before its first due day (Sept 4 = today - lookback).
+    assert state["watermark"] == date(2026, 9, 3) and state["computed_through"] is None
+    assert "lock" in str(state["last_error"])

@@ -129,7 +129,9 @@ def test_failing_account_is_isolated_recorded_and_retried(thanos_url: str, datab
         assert rows[(A, D[2])] == (expected_total(A, D[2]), 24)
         assert not any(account == B for account, _ in rows)
         b_state = account_state(engine, B)
-        assert b_state["watermark"] is None and b_state["consecutive_failures"] == 1
+        # Never computed: the failure anchors its catch-up at the day before its first due day
+        # (Sept 2, today - lookback), so no day the failures covered is skipped later.
+        assert b_state["watermark"] == D[1] and b_state["consecutive_failures"] == 1
         assert "502" in str(b_state["last_error"]) and b_state["last_success_at"] is None
         run_row = runs(engine)[-1]
         assert (run_row["status"], run_row["accounts_ok"], run_row["accounts_failed"]) == ("failed", 1, 1)
@@ -138,7 +140,7 @@ def test_failing_account_is_isolated_recorded_and_retried(thanos_url: str, datab
         proxy.error_status = None  # Thanos recovers: the next hourly cycle retries b
         outcome = run.run_cycle(now=at(D[3], 11))
         assert outcome.status == "ok"
-        # 11:00 is a new hour: both accounts recompute; b from today - lookback (no watermark yet).
+        # 11:00 is a new hour: both accounts recompute; b from its anchored watermark (Sept 1).
         assert daily(engine)[(B, D[2])] == (expected_total(B, D[2]), 24)
         assert daily(engine)[(B, D[3])] == (expected_total(B, D[3], 11), 11)
         b_state = account_state(engine, B)
@@ -171,3 +173,22 @@ def test_an_account_that_stopped_reporting_during_the_downtime_is_caught_up(
     for n in (2, 3, 4, 5):  # b's days before it stopped: whole, from its watermark Sept 2 on
         assert rows[(B, D[n])] == (expected_total(B, D[n]), 24)
     assert not any(account == B and day > D[5] for account, day in rows)
+
+
+def test_days_a_new_account_failed_on_are_caught_up_once_it_recovers(thanos_url: str, database_url: str,
+                                                                   engine: Engine) -> None:
+    # b has never been computed. Its first cycles fail (Sept 3 and Sept 4, lookback 1 day: due from
+    # Sept 2). When it recovers on Sept 5 the catch-up must start where its first cycle started,
+    # not at today - lookback: Sept 2, 3 and 4 whole, Sept 5 up to 10:00.
+    with FaultProxy(thanos_url, error_status=502, fail_matching=account_selector("tenant_id", [B])) as proxy:
+        run = runner(proxy.url, database_url, engine, ACCOUNTS=B)
+        assert run.run_cycle(now=at(D[3], 10)).failed == [B]
+        assert run.run_cycle(now=at(D[4], 10)).failed == [B]
+        proxy.error_status = None
+        outcome = run.run_cycle(now=at(D[5], 10))
+    assert outcome.status == "ok"
+    rows = daily(engine)
+    for n in (2, 3, 4):
+        assert rows[(B, D[n])] == (expected_total(B, D[n]), 24)
+    assert rows[(B, D[5])] == (expected_total(B, D[5], 10), 10)
+    assert account_state(engine, B)["watermark"] == D[4]

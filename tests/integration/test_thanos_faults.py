@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine, text
@@ -12,9 +13,9 @@ from sqlalchemy import Engine, text
 from etl.errors import PartialResponseError, ThanosError
 from etl.pipeline import Pipeline, RunSummary
 from etl.thanos import ThanosClient
-from tests.integration.conftest import RANGE_QUERIES_PER_CHUNK, make_settings
+from tests.integration.conftest import RANGE_QUERIES_PER_CHUNK, daily_rows, make_settings
 from tests.integration.faultproxy import Fault, FaultProxy
-from tests.integration.test_exporter_backfill import DAY1, PLAIN, dataset
+from tests.integration.test_exporter_backfill import DAY1, DAY2, PLAIN, dataset
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -114,3 +115,33 @@ def test_no_secret_in_errors_or_logs(proxy: FaultProxy, database_url: str, caplo
     for secret in ("url-secret", "token-secret", "header-secret"):
         assert secret not in str(caught.value)
         assert secret not in caplog.text
+
+
+def test_a_query_frontend_aligning_ranges_to_the_step_changes_no_figure(
+    prometheus_with, database_url: str, engine: Engine  # type: ignore[no-untyped-def]
+) -> None:
+    # Thanos' query-frontend rounds a range query's start and end down to a multiple of its step
+    # (1 h here) by default. Whatever it does, each stored hour must hold exactly its own samples,
+    # and no chunk may write an hour of another day (that would delete the rest of that day).
+    # PLAIN (test_exporter_backfill): total 10 $/h on DAY1 and 20 $/h on DAY2, every hour
+    # -> DAY1 = 24 x 10 = 240 $, DAY2 = 24 x 20 = 480 $, 24 hours each.
+    with FaultProxy(prometheus_with("exporter-basic", dataset()), align_range_with_step=True) as proxy:
+        settings = make_settings(proxy.url, database_url, ACCOUNTS=PLAIN, THANOS_CHUNK_DAYS="1")
+        summary = Pipeline(settings, ThanosClient(settings.thanos), engine).run_range(DAY1, DAY2, now=NOW)
+    assert not summary.failed
+    days = daily_rows(engine)
+    assert set(days) == {(PLAIN, DAY1), (PLAIN, DAY2)}
+    assert days[(PLAIN, DAY1)]["hours_covered"] == 24 and days[(PLAIN, DAY2)]["hours_covered"] == 24
+    assert days[(PLAIN, DAY1)]["total_cost"] == Decimal("240")
+    assert days[(PLAIN, DAY2)]["total_cost"] == Decimal("480")
+    assert stored_hours(engine) == 48
+
+
+def test_points_at_instants_not_asked_for_are_refused(prometheus_with, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    # Asked for 10:30 and 11:30, a step-aligning frontend evaluates at 10:00 and 11:00 instead:
+    # those are other windows than the ones requested, so the answer must not be used.
+    start = datetime(2026, 9, 1, 10, 30, tzinfo=UTC).timestamp()
+    with FaultProxy(prometheus_with("exporter-basic", dataset()), align_range_with_step=True) as proxy:
+        client = ThanosClient(make_settings(proxy.url, database_url).thanos)
+        with pytest.raises(ThanosError, match="not asked"):
+            client.query_range("vector(1)", start, start + 3600, 3600)

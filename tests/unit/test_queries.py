@@ -28,5 +28,6 @@ def test_no_accounts_means_any_account_with_the_label() -> None:
 
 def test_hourly_average_groups_by_the_account_label() -> None:
     query = hourly_average("m", "tenant_id", ["a"])
-    assert query.startswith("avg by (tenant_id) (avg_over_time(m{")
+    assert query.startswith("sum by (tenant_id) (sum_over_time(m{")
+    assert "/ sum by (tenant_id) (count_over_time(m{" in query
     assert "[3599999ms]" in query
