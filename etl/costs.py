@@ -6,11 +6,14 @@ computed: sums over hours are then exact, and a day always equals the sum of its
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+
+log = logging.getLogger(__name__)
 
 NANO = 1_000_000_000
 MONEY_SCALE = 9  # decimal places stored for USD amounts
@@ -136,12 +139,31 @@ def without_unhealthy_hours(gauges: pd.DataFrame, health_column: str) -> pd.Data
     return frame
 
 
+def without_zero_exporter_hours(exporter_rows: pd.DataFrame, raw_rows: pd.DataFrame) -> pd.DataFrame:
+    """Drop the exporter hours whose total is $0 while the raw metrics show allocations with a cost
+    in that hour: an exporter that lost its prices reports $0 (the failure the tool exists to stop),
+    and a silent $0 is worse than the Phase 1 figure. The drop is logged per account."""
+    if exporter_rows.empty or raw_rows.empty:
+        return exporter_rows
+    costly_raw = raw_rows.loc[raw_rows["total_cost"] > 0, KEY_COLUMNS].assign(
+        hour_start=lambda frame: pd.to_datetime(frame["hour_start"], utc=True))
+    keyed = exporter_rows.assign(hour_start=pd.to_datetime(exporter_rows["hour_start"], utc=True))
+    flagged = keyed.merge(costly_raw, on=KEY_COLUMNS, how="left", indicator=True)["_merge"].eq("both")
+    zero_with_raw = (keyed["total_cost"] == 0).to_numpy() & flagged.to_numpy()
+    for account, hours in keyed[zero_with_raw].groupby("cloud_account_id")["hour_start"]:
+        log.warning("Phase 2 exporter reported $0 for %s in %d hour(s) from %s while Phase 1 raw metrics show "
+                    "costed allocations: using Phase 1 for those hours", account, len(hours), hours.min())
+    return exporter_rows[~zero_with_raw].reset_index(drop=True)
+
+
 def choose_phase_per_hour(exporter_rows: pd.DataFrame, raw_rows: pd.DataFrame) -> pd.DataFrame:
     """Per account and hour: the exporter's row where it has one, else the Phase 1 row.
+    An exporter hour of $0 yields to a Phase 1 row that has a cost (without_zero_exporter_hours).
 
     Both inputs are hourly rows (HOURLY_COLUMNS); each (account, hour) appears once in the result,
     so an hour is never counted twice nor lost when the exporter starts or stops mid-day.
     """
+    exporter_rows = without_zero_exporter_hours(exporter_rows, raw_rows)
     frames = [frame for frame in (exporter_rows, raw_rows) if not frame.empty]
     if not frames:
         return pd.DataFrame(columns=HOURLY_COLUMNS)

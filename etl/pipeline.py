@@ -190,6 +190,11 @@ class Pipeline:
             log.error("Writing %s for %s failed: %s", hours, account.account, exc)
             account.errors.append(f"{hours}: {exc}")
             return
+        if result.hours_removed:
+            # Legitimate after a correction upstream, but also what an unregistered Thanos store
+            # (a partial answer without warnings) looks like: say so rather than drop them silently.
+            log.warning("Recomputing %s for %s removed %d stored hour(s) that Thanos no longer has data for",
+                        hours, account.account, result.hours_removed)
         account.days_written += result.daily_rows
         account.hourly_rows += result.hourly_rows
         account.daily_rows += result.daily_rows

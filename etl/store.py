@@ -38,6 +38,7 @@ class WriteResult:
     hourly_rows: int
     daily_rows: int
     rows_changed: int
+    hours_removed: int = 0  # stored hours of the rewritten days that the new data no longer has
 
 
 def _csv_value(column: str, value: Any) -> Any:
@@ -110,7 +111,7 @@ def write_costs(engine: Engine, hourly: pd.DataFrame, daily: pd.DataFrame) -> Wr
         changed = _upsert_from_stage(connection, HOURLY_TABLE, hourly_stage, HOURLY_COLUMNS, KEY_COLUMNS)
         daily_stage = _stage(connection, DAILY_TABLE, DAILY_COLUMNS, daily)
         changed += _upsert_from_stage(connection, DAILY_TABLE, daily_stage, DAILY_COLUMNS, DAILY_KEY_COLUMNS)
-    return WriteResult(len(hourly), len(daily), changed + int(deleted or 0))
+    return WriteResult(len(hourly), len(daily), changed + int(deleted or 0), int(deleted or 0))
 
 
 def fetch_daily(
