@@ -14,14 +14,14 @@ from etl.queries import (
     CPU_PRICE_METRIC,
     CPU_USAGE_METRIC,
     EXPORTER_METRICS,
+    HOUR_SECONDS,
     PV_PRICE_METRIC,
     PVC_ALLOCATION_METRIC,
     RAM_ALLOCATION_METRIC,
     RAM_PRICE_METRIC,
     RAM_USAGE_METRIC,
 )
-
-HOUR_SECONDS = 3600
+from etl.rawcosts import GIB
 
 # account -> (cpu $/h, ram $/h, pv $/h, network $/h, lb $/h, management $/h, cpu %, ram %)
 DEMO_CLUSTERS: dict[str, tuple[float, ...]] = {
@@ -30,8 +30,6 @@ DEMO_CLUSTERS: dict[str, tuple[float, ...]] = {
     "demo-batch-aks": (2.40, 1.30, 0.30, 0.15, 0.0, 0.0, 71.0, 80.0),
 }
 
-
-GIB = 2**30
 # Raw-metric clusters: account -> exporter deployed after this many hours (None: never).
 RAW_CLUSTERS: dict[str, int | None] = {
     "demo-legacy-gke": None,  # no exporter at all: every hour from Phase 1
