@@ -173,7 +173,7 @@ def _print_summary(kind: str, summary: RunSummary) -> None:
         status = "ok" if account.ok else f"FAILED: {account.errors[-1]}"
         if account.ok and not account.hourly_rows:
             status = "no data"
-        print(f"{name:<{width}}  {account.days_written:>5}  {account.hourly_rows:>6}  "
+        print(f"{name:<{width}}  {account.daily_rows:>5}  {account.hourly_rows:>6}  "
               f"{phases[name]:<{phase_width}}  {status}")
 
 

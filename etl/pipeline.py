@@ -38,9 +38,8 @@ class ChunkTracker(Protocol):
 @dataclass
 class AccountSummary:
     account: str
-    days_written: int = 0
     hourly_rows: int = 0
-    daily_rows: int = 0
+    daily_rows: int = 0  # one per day written: also the number of days
     exporter_hours: int = 0
     raw_hours: int = 0
     phases: set[str] = field(default_factory=set)
@@ -195,7 +194,6 @@ class Pipeline:
             # (a partial answer without warnings) looks like: say so rather than drop them silently.
             log.warning("Recomputing %s for %s removed %d stored hour(s) that Thanos no longer has data for",
                         hours, account.account, result.hours_removed)
-        account.days_written += result.daily_rows
         account.hourly_rows += result.hourly_rows
         account.daily_rows += result.daily_rows
         account.exporter_hours += int((hourly["source_phase"] == PHASE_EXPORTER).sum())
@@ -209,10 +207,10 @@ class Pipeline:
                       len(account.errors))
         if account.exporter_hours:
             log.info("Using Phase 2 exporter metrics for %s: %d hour(s) over %d day(s)",
-                     account.account, account.exporter_hours, account.days_written)
+                     account.account, account.exporter_hours, account.daily_rows)
         if account.raw_hours:
             log.info("Using Phase 1 raw metric calculations for %s: %d hour(s) over %d day(s)",
-                     account.account, account.raw_hours, account.days_written)
+                     account.account, account.raw_hours, account.daily_rows)
         if not account.hourly_rows and not account.errors:
             log.warning("No Phase 2 exporter metrics found for %s, and no Phase 1 raw metrics either: "
                         "nothing written", account.account)
