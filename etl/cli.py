@@ -150,7 +150,6 @@ def _open_database(settings: Settings) -> Engine:
 
 
 def _open_thanos(settings: Settings) -> ThanosClient:
-    settings.require_thanos_url()
     client = ThanosClient(settings.thanos)
     client.ping()
     return client
@@ -337,7 +336,6 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_schedule(settings: Settings, _args: argparse.Namespace) -> int:
     engine = _open_database(settings)
-    settings.require_thanos_url()
     client = ThanosClient(settings.thanos)
     try:
         client.ping()

@@ -50,6 +50,11 @@ class ThanosSettings(_Section):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/") if value else value
 
+    def require_url(self) -> str:
+        if not self.url:
+            raise ConfigError("THANOS_URL", "is required (set it, or thanos.url in the config file)")
+        return self.url
+
 
 class DatabaseSettings(_Section):
     url: str | None = Field(default=None, repr=False)
@@ -115,11 +120,6 @@ class Settings(_Section):
     account_label: str = Field(default="tenant_id", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
     accounts: list[str] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-
-    def require_thanos_url(self) -> str:
-        if not self.thanos.url:
-            raise ConfigError("THANOS_URL", "is required (set it, or thanos.url in the config file)")
-        return self.thanos.url
 
 
 def _split_list(raw: str) -> list[str]:

@@ -86,12 +86,10 @@ RequestObserver = Callable[[str, float, bool], None]
 
 class ThanosClient:
     def __init__(self, settings: ThanosSettings, observer: RequestObserver | None = None) -> None:
-        if not settings.url:
-            raise ConfigError("THANOS_URL", "is required (set it, or thanos.url in the config file)")
         self._settings = settings
         self.observer = observer
-        self.base_url = settings.url
-        self.safe_url = redact_url(settings.url)
+        self.base_url = settings.require_url()
+        self.safe_url = redact_url(self.base_url)
         self._session = requests.Session()
         self._session.headers.update(settings.headers)
         self._session.headers["Accept"] = "application/json"

@@ -90,4 +90,4 @@ def test_secrets_do_not_appear_in_repr() -> None:
 
 def test_missing_thanos_url_is_reported_by_name() -> None:
     with pytest.raises(ConfigError, match="THANOS_URL"):
-        load_settings(environ={}).require_thanos_url()
+        load_settings(environ={}).thanos.require_url()
