@@ -75,10 +75,15 @@ def migrate(engine: Engine) -> tuple[str | None, str | None]:
     return before, after
 
 
-def require_schema_at_head(engine: Engine) -> None:
+def schema_mismatch(engine: Engine) -> str | None:
+    """None when the schema is at head; else what it is at, what this version needs, and the fix."""
     current, head = current_revision(engine), head_revision()
-    if current != head:
-        raise DatabaseError(
-            f"database schema is at {current or 'nothing'}, this version needs {head}: "
-            "run `k8s-cost-etl migrate` first"
-        )
+    if current == head:
+        return None
+    return f"database schema is at {current or 'nothing'}, this version needs {head}: run `k8s-cost-etl migrate` first"
+
+
+def require_schema_at_head(engine: Engine) -> None:
+    problem = schema_mismatch(engine)
+    if problem:
+        raise DatabaseError(problem)

@@ -20,7 +20,7 @@ from typing import Literal
 from sqlalchemy import Engine, text
 
 from etl.config import Settings
-from etl.db import connect, current_revision, head_revision
+from etl.db import connect, head_revision, schema_mismatch
 from etl.errors import EtlError
 from etl.queries import (
     EXPORTER_METRICS,
@@ -88,12 +88,11 @@ def check_database(settings: Settings, report: DoctorReport) -> None:
 
 def _check_schema_and_state(engine: Engine, report: DoctorReport) -> None:
     report.add("ok", "database", "PostgreSQL answers")
-    current, head = current_revision(engine), head_revision()
-    if current != head:
-        report.add("error", "schema", f"schema at {current or 'nothing'}, this version needs {head}: "
-                   "run `k8s-cost-etl migrate`")
+    problem = schema_mismatch(engine)
+    if problem:
+        report.add("error", "schema", problem)
         return
-    report.add("ok", "schema", f"schema at head ({head})")
+    report.add("ok", "schema", f"schema at head ({head_revision()})")
     with engine.connect() as connection:
         failing = connection.execute(text(
             "SELECT cloud_account_id, consecutive_failures, last_error, last_success_at FROM etl_account_state "
