@@ -26,7 +26,14 @@ from sqlalchemy import Engine
 from etl.config import Settings
 from etl.extract import HourRange
 from etl.locks import AccountLocks
-from etl.pipeline import Pipeline, RunSummary, StopRequested, day_chunks, last_complete_hour_end
+from etl.pipeline import (
+    Pipeline,
+    RunSummary,
+    StopRequested,
+    day_chunks,
+    last_complete_day,
+    last_complete_hour_end,
+)
 from etl.progress import BackfillProgress, start_backfill_run
 from etl.runlog import (
     STATUS_ERROR,
@@ -274,7 +281,7 @@ class Runner:
                                                   stop_requested=self._stop_requested)
                 outcome.add(summary)
                 # The watermark is the last day that is over; it never moves back.
-                complete_day = latest_end.date() - timedelta(days=1)
+                complete_day = last_complete_day(latest_end)
                 watermarks: dict[str, date | None] = {
                     name: max(filter(None, [states[name].watermark, complete_day])) for name in group}
                 self._record(run_id, summary, watermarks, dict.fromkeys(group, latest_end), gaps, first_day)
@@ -301,6 +308,7 @@ class Runner:
         outcome = CycleOutcome(run_id, "backfill", RunSummary(first_day, last_day))
 
         chunks = day_chunks(first_day, last_day, self.settings.thanos.chunk_days)
+        complete_day = min(last_day, last_complete_day(latest_end))
 
         def work(batch: list[str]) -> None:
             states = read_states(self.engine, batch)
@@ -309,7 +317,6 @@ class Runner:
                 old = states[name].watermark
                 # Only a backfill that joins the watermark extends it; an older island does not.
                 contiguous = old is not None and first_day <= old + timedelta(days=1)
-                complete_day = min(last_day, latest_end.date() - timedelta(days=1))
                 watermarks[name] = max(old, complete_day) if contiguous and old else old
             through = {n: states[n].computed_through for n in batch}
             gaps = {n: gap_after_backfill(_state_gap(states[n]), first_day, last_day) for n in batch}

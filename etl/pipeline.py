@@ -15,7 +15,7 @@ from etl.config import Settings
 from etl.costs import PHASE_EXPORTER, PHASE_RAW, choose_phase_per_hour, daily_rollup
 from etl.errors import EtlError
 from etl.exporter import exporter_hourly_rows
-from etl.extract import HourRange, utc_midnight
+from etl.extract import HourRange
 from etl.queries import EXPORTER_METRICS, RAW_METRICS, discovery_matchers
 from etl.raw import raw_hourly_rows
 from etl.store import write_costs
@@ -74,6 +74,11 @@ class RunSummary:
 def last_complete_hour_end(now: datetime) -> datetime:
     """End of the latest hour that is over: a running hour's average is not yet its cost."""
     return now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def last_complete_day(latest_end: datetime) -> date:
+    """The last UTC day that is over when the hours before ``latest_end`` (last_complete_hour_end) are."""
+    return latest_end.date() - timedelta(days=1)
 
 
 def day_chunks(first_day: date, last_day: date, chunk_days: int) -> list[tuple[date, date]]:
@@ -136,14 +141,15 @@ class Pipeline:
                 log.warning("Stop requested: leaving before %s; every finished chunk is committed", chunk_first)
                 summary.interrupted = True
                 break
-            hours = HourRange.for_days(chunk_first, chunk_last).clipped_to(latest_end)
+            whole_chunk = HourRange.for_days(chunk_first, chunk_last)
+            hours = whole_chunk.clipped_to(latest_end)
             pending = tracker.pending(chunk_first, chunk_last, names) if tracker and names else names
             if pending and hours.hours:
                 errors_before = {name: len(summary.accounts[name].errors) for name in pending}
                 # A view of the summary holding only the pending accounts (same AccountSummary objects).
                 self._run_chunk(hours, RunSummary(first_day, last_day, {n: summary.accounts[n] for n in pending}))
                 # A chunk still growing (it holds the current hour) is never recorded as done.
-                if tracker and hours.end == utc_midnight(chunk_last + timedelta(days=1)):
+                if tracker and hours == whole_chunk:
                     tracker.completed(chunk_first, chunk_last, [
                         name for name in pending if len(summary.accounts[name].errors) == errors_before[name]])
             if progress:
