@@ -233,7 +233,7 @@ class Runner:
                 log.error("Account %s: %s", name, LOST_LOCK)
                 account.errors.append(LOST_LOCK)
             if account.ok:
-                record_success(self.engine, run_id, name, watermarks[name], through[name], gaps[name] or (None, None))
+                record_success(self.engine, run_id, name, watermarks[name], through[name], gaps[name])
             else:
                 record_failure(self.engine, name, "; ".join(account.errors), first_due_day)
 
@@ -325,7 +325,7 @@ class Runner:
                 log.info("Account %s: every chunk was finished by an earlier run of this backfill", name)
                 outcome.skipped[name] = SKIPPED_RESUMED
                 outcome.skipped_chunks += len(chunks)
-                record_success(self.engine, run_id, name, watermarks[name], through[name], gaps[name] or (None, None))
+                record_success(self.engine, run_id, name, watermarks[name], through[name], gaps[name])
             todo = [name for name in batch if name not in finished]
             if not todo:
                 return

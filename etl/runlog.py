@@ -99,9 +99,11 @@ def record_success(
     account: str,
     watermark: date | None,
     computed_through: datetime | None,
-    gap: tuple[date | None, date | None],
+    gap: tuple[date, date] | None,
 ) -> None:
-    """An account's days were all computed: move its watermark and clear its error."""
+    """An account's days were all computed: move its watermark, record its gap (None: no gap left)
+    and clear its error."""
+    gap_first, gap_last = gap or (None, None)
     with engine.begin() as connection:
         connection.execute(
             text(
@@ -115,7 +117,7 @@ def record_success(
                 "  gap_first = EXCLUDED.gap_first, gap_last = EXCLUDED.gap_last, updated_at = now()"
             ),
             {"account": account, "watermark": watermark, "through": computed_through, "run_id": run_id,
-             "gap_first": gap[0], "gap_last": gap[1]},
+             "gap_first": gap_first, "gap_last": gap_last},
         )
 
 
