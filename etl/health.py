@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 
 from etl.cycle import CycleOutcome
 from etl.errors import ConfigError
+from etl.runlog import STATUS_OK
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class EtlMetrics:
                 self.account_last_success.labels(name).set(time.time())
             elif not account.ok:
                 self.account_failures.labels(name).inc()
-        if status == "ok":
+        if status == STATUS_OK:
             self.last_cycle_success.set(time.time())
 
 
@@ -116,7 +117,7 @@ class HealthServer:
                     self._send(200, generate_latest(metrics_registry), CONTENT_TYPE_LATEST)
                 elif path in ("/healthz", "/readyz"):
                     report = state.report()
-                    healthy = bool(report["alive"]) if path == "/healthz" else report["last_cycle_status"] == "ok"
+                    healthy = bool(report["alive"]) if path == "/healthz" else report["last_cycle_status"] == STATUS_OK
                     self._send(200 if healthy else 503, json.dumps(report).encode(), "application/json")
                 else:
                     self._send(404, b"not found: try /healthz, /readyz or /metrics\n", "text/plain")
