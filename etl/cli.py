@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from etl import __version__
 from etl.config import CONFIG_FILE_ENV, Settings, load_settings
+from etl.costs import join_resource_lists
 from etl.cycle import CycleOutcome, Runner, backfill_command
 from etl.db import connect, migrate, require_schema_at_head
 from etl.doctor import diagnose
@@ -238,10 +239,9 @@ def _print_report_table(report: dict[str, Any]) -> None:
                         for i, (cell, width) in enumerate(zip(cells, widths, strict=True))))
     print(f"total efficiency: {_percent(efficiency['total_efficiency'])} %")
     if report["default_priced_hours"]:
-        resources = sorted({resource for day in report["days"] if day["default_priced_resources"]
-                            for resource in day["default_priced_resources"].split(", ")})
+        resources = join_resource_lists(day["default_priced_resources"] for day in report["days"]) or ""
         print(f"{report['default_priced_hours']} hour(s) priced with default prices (no published price for "
-              f"{', '.join(resources)}): see pricing.default_* in the config")
+              f"{resources}): see pricing.default_* in the config")
 
 
 def _no_data_message(engine: Engine, account: str, first_day: date, last_day: date) -> str:
