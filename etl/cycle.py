@@ -159,9 +159,6 @@ class Runner:
     def _share(self, names: Sequence[str], wait_for_busy: bool, work: Callable[[list[str]], None]) -> dict[str, str]:
         """Run ``work`` on batches of accounts this process holds the locks of; returns skipped ones."""
         skipped: dict[str, str] = {}
-        if not names:
-            log.warning("No accounts to process: none configured (ACCOUNTS) and none found in Thanos under `%s`",
-                        self.settings.account_label)
         remaining, busy = list(names), list[str]()
         with AccountLocks(self.engine) as locks:
             while remaining and not self._stop_requested():

@@ -112,6 +112,9 @@ class Pipeline:
             return sorted(set(self.settings.accounts))
         accounts = discover_accounts(self.client, self.settings, hours)
         log.info("Discovered %d account(s) in Thanos: %s", len(accounts), ", ".join(accounts) or "none")
+        if not accounts:
+            log.warning("No accounts to process in %s: none configured (ACCOUNTS) and none found in Thanos under `%s`",
+                        hours, self.settings.account_label)
         return accounts
 
     def run_range(
@@ -134,8 +137,6 @@ class Pipeline:
         summary = RunSummary(first_day, last_day)
         names = self.resolve_accounts(accounts, full_range)
         summary.accounts = {name: AccountSummary(name) for name in names}
-        if not names:
-            log.warning("No accounts to process between %s and %s", first_day, last_day)
         for chunk_first, chunk_last in day_chunks(first_day, last_day, self.settings.thanos.chunk_days):
             if stop_requested and stop_requested():
                 log.warning("Stop requested: leaving before %s; every finished chunk is committed", chunk_first)
