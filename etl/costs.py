@@ -124,16 +124,20 @@ def exporter_hourly_costs(gauges: pd.DataFrame, efficiency_scale: str) -> pd.Dat
     return rows[HOURLY_COLUMNS].reset_index(drop=True)
 
 
-def without_unhealthy_hours(gauges: pd.DataFrame, health_column: str) -> pd.DataFrame:
-    """Blank the exporter's figures for hours in which it reported a failed scrape of its source.
+def unhealthy_hours(gauges: pd.DataFrame, health_column: str) -> pd.Series:
+    """The rows whose ``health_column`` (the lowest ``scrape_success`` of the hour) is 0: the exporter
+    reported a failed scrape of its source. NaN (the exporter does not publish it) counts as healthy."""
+    return gauges[health_column].notna() & (gauges[health_column] <= 0)
 
-    ``health_column`` holds the lowest ``scrape_success`` of the hour (NaN = the exporter does not
-    publish it, which counts as healthy). A 0 means at least one of its figures that hour may be
-    stale or partial, so the hour counts as having no exporter data and falls back to Phase 1.
+
+def without_unhealthy_hours(gauges: pd.DataFrame, health_column: str) -> pd.DataFrame:
+    """Blank the exporter's figures for hours in which it reported a failed scrape of its source
+    (unhealthy_hours): at least one of its figures that hour may be stale or partial, so the hour
+    counts as having no exporter data and falls back to Phase 1.
     """
     if health_column not in gauges:
         return gauges
-    unhealthy = gauges[health_column].notna() & (gauges[health_column] <= 0)
+    unhealthy = unhealthy_hours(gauges, health_column)
     frame = gauges.drop(columns=[health_column])
     frame.loc[unhealthy, "total_cost"] = np.nan
     return frame

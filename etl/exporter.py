@@ -8,7 +8,13 @@ from collections.abc import Sequence
 import pandas as pd
 
 from etl.config import Settings
-from etl.costs import KEY_COLUMNS, exporter_hourly_costs, spread_trailing_day_rate, without_unhealthy_hours
+from etl.costs import (
+    KEY_COLUMNS,
+    exporter_hourly_costs,
+    spread_trailing_day_rate,
+    unhealthy_hours,
+    without_unhealthy_hours,
+)
 from etl.extract import HourRange, fetch_hourly, merge_columns
 from etl.queries import EXPORTER_HEALTH_METRIC, EXPORTER_METRICS, hourly_average, hourly_last, hourly_minimum
 from etl.thanos import ThanosClient
@@ -36,7 +42,7 @@ def fetch_exporter_gauges(
                           HEALTH_COLUMN, hours, settings.account_label)
     if not health.empty and not gauges.empty:
         gauges = gauges.merge(health, on=KEY_COLUMNS, how="left")
-        unhealthy = gauges[HEALTH_COLUMN].notna() & (gauges[HEALTH_COLUMN] <= 0) & gauges["total_cost"].notna()
+        unhealthy = unhealthy_hours(gauges, HEALTH_COLUMN) & gauges["total_cost"].notna()
         for account, count in gauges[unhealthy].groupby("cloud_account_id").size().items():
             log.warning("Phase 2 exporter for %s reported failed scrapes in %d hour(s) of %s: those hours "
                         "count as having no exporter data", account, count, hours)
