@@ -1,8 +1,9 @@
 """Command line: the only module that prints and picks exit codes.
 
-Exit codes: 0 success; 1 some account failed; 2 bad input or configuration;
-3 Thanos or PostgreSQL unreachable or unusable; 4 ``report`` found no cost rows for the account
-in the range.
+Exit codes: 0 success; 1 some account failed, or ``doctor`` found a problem; 2 bad input or
+configuration; 3 Thanos or PostgreSQL unreachable or unusable (schema not migrated); 4 ``report``
+found no cost rows for the account in the range; 128 + the signal's number (130 SIGINT, 143 SIGTERM)
+when ``run`` or ``backfill`` stopped on a signal after committing the chunk in flight.
 """
 
 from __future__ import annotations
@@ -53,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Turn Kubernetes cost metrics kept in Thanos into daily cost rows in PostgreSQL.",
         epilog=f"Settings come from a YAML file (--config or ${CONFIG_FILE_ENV}) overridden by environment "
         "variables such as THANOS_URL, DATABASE_URL and ACCOUNTS; see config/k8s-cost-etl.yaml. "
-        "Exit codes: 0 ok, 1 an account failed, 2 bad input or configuration, 3 Thanos or database "
-        "unreachable, 4 no cost rows to report.",
+        "Exit codes: 0 ok, 1 an account failed (or doctor found a problem), 2 bad input or configuration, "
+        "3 Thanos or database unreachable, 4 no cost rows to report, 130/143 stopped by SIGINT/SIGTERM.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--config", metavar="FILE", help="YAML settings file")
@@ -133,6 +134,19 @@ def build_parser() -> argparse.ArgumentParser:
         "everything before it committed, and the process exits 0. Several replicas share the accounts.",
     )
     return parser
+
+
+def _print_error(message: object) -> None:
+    print(f"k8s-cost-etl: error: {message}", file=sys.stderr)
+
+
+def _error_exit_code(exc: EtlError) -> int:
+    """The exit code of an error family (etl.errors)."""
+    if isinstance(exc, ConfigError | InputError):
+        return EXIT_BAD_INPUT
+    if isinstance(exc, DependencyError):
+        return EXIT_DEPENDENCY
+    return EXIT_ACCOUNT_FAILED
 
 
 def _configure_logging(level: str) -> None:
@@ -263,7 +277,7 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     engine = _open_database(settings)
     report = cluster_costs(engine, args.account, first_day, last_day)
     if not report["days"]:
-        print(f"k8s-cost-etl: {_no_data_message(engine, args.account, first_day, last_day)}", file=sys.stderr)
+        _print_error(_no_data_message(engine, args.account, first_day, last_day))
         return EXIT_NO_DATA
     if args.plot:
         from etl.plot import plot_daily_costs
@@ -376,15 +390,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config)
         _configure_logging(args.log_level or settings.log_level)
         return COMMANDS[args.command](settings, args)
-    except (ConfigError, InputError) as exc:
-        print(f"k8s-cost-etl: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except DependencyError as exc:
-        print(f"k8s-cost-etl: error: {exc}", file=sys.stderr)
-        return EXIT_DEPENDENCY
     except EtlError as exc:
-        print(f"k8s-cost-etl: error: {exc}", file=sys.stderr)
-        return EXIT_ACCOUNT_FAILED
+        _print_error(exc)
+        return _error_exit_code(exc)
     except KeyboardInterrupt:
         print("k8s-cost-etl: interrupted; days already committed are kept", file=sys.stderr)
         return 130
