@@ -169,6 +169,11 @@ class ThanosClient:
             "max_source_resolution": self._settings.max_source_resolution,
         }
 
+    def _match_params(self, matchers: list[str], start: datetime, end: datetime) -> dict[str, Any]:
+        """Parameters of the metadata endpoints (series, label values): matchers and a time range."""
+        return {"match[]": matchers, "start": f"{start.timestamp():.3f}", "end": f"{end.timestamp():.3f}",
+                **self._thanos_params()}
+
     # -- API -------------------------------------------------------------------------------
     def query_range(self, query: str, start: float, end: float, step_seconds: int) -> list[Series]:
         """Evaluate ``query`` at start, start+step, ... <= end (unix seconds)."""
@@ -209,11 +214,7 @@ class ThanosClient:
 
     def series(self, matchers: list[str], start: datetime, end: datetime) -> list[dict[str, str]]:
         """Label sets of the series matching any of ``matchers`` within [start, end]."""
-        data = self._call(
-            "POST", "/api/v1/series",
-            {"match[]": matchers, "start": f"{start.timestamp():.3f}", "end": f"{end.timestamp():.3f}",
-             **self._thanos_params()},
-        )
+        data = self._call("POST", "/api/v1/series", self._match_params(matchers, start, end))
         if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
             raise ThanosError(f"Thanos at {self.safe_url} answered a series query with a malformed list")
         return [{str(k): str(v) for k, v in item.items()} for item in data]
@@ -227,12 +228,7 @@ class ThanosClient:
     def label_values(self, label: str, matchers: list[str], start: datetime, end: datetime) -> list[str]:
         """Values of ``label`` on series matching any of ``matchers`` within [start, end]."""
         # The label-values endpoint only takes GET.
-        data = self._call(
-            "GET",
-            f"/api/v1/label/{label}/values",
-            {"match[]": matchers, "start": f"{start.timestamp():.3f}", "end": f"{end.timestamp():.3f}",
-             **self._thanos_params()},
-        )
+        data = self._call("GET", f"/api/v1/label/{label}/values", self._match_params(matchers, start, end))
         if not isinstance(data, list) or not all(isinstance(value, str) for value in data):
             raise ThanosError(f"Thanos at {self.safe_url} answered label values with a malformed list")
         return sorted(data)
