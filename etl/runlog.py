@@ -48,16 +48,14 @@ class RunTotals:
     error: str | None = None
 
 
-def start_run(
-    engine: Engine, kind: str, command: str, first_day: date | None = None, last_day: date | None = None
-) -> int:
+def start_run(engine: Engine, kind: str, command: str) -> int:
+    """Open a run row; its day range is set once known (set_run_range)."""
     if kind not in RUN_KINDS:
         raise ValueError(f"unknown run kind {kind!r}")
     with engine.begin() as connection:
         return int(connection.execute(
-            text("INSERT INTO etl_runs (kind, command, host, first_day, last_day) "
-                 "VALUES (:kind, :command, :host, :first_day, :last_day) RETURNING id"),
-            {"kind": kind, "command": command, "host": host_id(), "first_day": first_day, "last_day": last_day},
+            text("INSERT INTO etl_runs (kind, command, host) VALUES (:kind, :command, :host) RETURNING id"),
+            {"kind": kind, "command": command, "host": host_id()},
         ).scalar_one())
 
 
