@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 
 import numpy as np
@@ -47,6 +48,11 @@ RESOURCE_LIST_SEPARATOR = ", "
 PHASE_EXPORTER = "exporter"
 PHASE_RAW = "raw"
 PHASE_MIXED = "mixed"
+
+
+def hour_label(moment: datetime) -> str:
+    """An hour as logs show it: 2026-10-05T00:00Z (pd.Timestamp is a datetime too)."""
+    return f"{moment:%Y-%m-%dT%H:%MZ}"
 
 
 def to_nano(dollars: pd.Series) -> pd.Series:
@@ -156,7 +162,7 @@ def without_zero_exporter_hours(exporter_rows: pd.DataFrame, raw_rows: pd.DataFr
     zero_with_raw = (keyed["total_cost"] == 0).to_numpy() & flagged.to_numpy()
     for account, hours in keyed[zero_with_raw].groupby("cloud_account_id")["hour_start"]:
         log.warning("Phase 2 exporter reported $0 for %s in %d hour(s) from %s while Phase 1 raw metrics show "
-                    "costed allocations: using Phase 1 for those hours", account, len(hours), hours.min())
+                    "costed allocations: using Phase 1 for those hours", account, len(hours), hour_label(hours.min()))
     return exporter_rows[~zero_with_raw].reset_index(drop=True)
 
 

@@ -9,7 +9,7 @@ from functools import reduce
 
 import pandas as pd
 
-from etl.costs import KEY_COLUMNS
+from etl.costs import KEY_COLUMNS, hour_label
 from etl.queries import HOUR_EVAL_OFFSET_SECONDS, HOUR_SECONDS
 from etl.thanos import Series, ThanosClient
 
@@ -44,7 +44,7 @@ class HourRange:
         return HourRange(self.start, min(self.end, max(latest_end, self.start)))
 
     def __str__(self) -> str:
-        return f"{self.start:%Y-%m-%dT%H:%MZ}..{self.end:%Y-%m-%dT%H:%MZ}"
+        return f"{hour_label(self.start)}..{hour_label(self.end)}"
 
 
 def fetch_hourly(

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pandas as pd
 
 from etl.config import Settings
+from etl.costs import hour_label
 from etl.extract import HourRange, fetch_hourly
 from etl.queries import (
     CONTAINER_IDENTITY,
@@ -86,7 +87,7 @@ def _warn_default_prices(defaulted: pd.DataFrame, hours: HourRange) -> None:
         log.warning(
             "No %s price for %s %s of account %s in %d hour(s) of %s (first %s): priced at the default "
             "%s USD per %s", resource, kind, name or "(none)", account, len(group), hours,
-            group["hour_start"].min().strftime("%Y-%m-%dT%H:%MZ"), _plain(float(group["default_price"].iloc[0])),
+            hour_label(group["hour_start"].min()), _plain(float(group["default_price"].iloc[0])),
             UNITS[str(resource)],
         )
 
