@@ -22,12 +22,12 @@ from sqlalchemy import Engine, text
 from etl.config import Settings
 from etl.db import connect, head_revision, schema_mismatch
 from etl.errors import EtlError
+from etl.extract import accounts_seen
 from etl.queries import (
     EXPORTER_METRICS,
     EXPORTER_PRESENCE_COLUMN,
     RAW_METRICS,
     accounts_with_samples_within,
-    discovery_matchers,
     series_of,
 )
 from etl.thanos import ThanosClient
@@ -154,9 +154,8 @@ def check_thanos(settings: Settings, report: DoctorReport, at: datetime, window_
     start, label = at - timedelta(days=window_days), settings.account_label
     try:
         phases = {
-            PHASE_EXPORTER: client.label_values(label, discovery_matchers(list(EXPORTER_METRICS.values()), label),
-                                                start, at),
-            PHASE_RAW: client.label_values(label, discovery_matchers(list(RAW_METRICS), label), start, at),
+            PHASE_EXPORTER: accounts_seen(client, label, EXPORTER_METRICS.values(), start, at),
+            PHASE_RAW: accounts_seen(client, label, RAW_METRICS, start, at),
         }
         series = client.series([series_of(PRESENCE_METRIC)], start, at)
         fresh = {labels.get(label, "") for labels, _ in client.query(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
@@ -10,7 +10,7 @@ from functools import reduce
 import pandas as pd
 
 from etl.costs import KEY_COLUMNS, hour_label
-from etl.queries import HOUR_EVAL_OFFSET_SECONDS, HOUR_SECONDS
+from etl.queries import HOUR_EVAL_OFFSET_SECONDS, HOUR_SECONDS, discovery_matchers
 from etl.thanos import Series, ThanosClient
 
 HOUR = timedelta(hours=1)
@@ -45,6 +45,13 @@ class HourRange:
 
     def __str__(self) -> str:
         return f"{hour_label(self.start)}..{hour_label(self.end)}"
+
+
+def accounts_seen(
+    client: ThanosClient, account_label: str, metrics: Iterable[str], start: datetime, end: datetime
+) -> list[str]:
+    """Every account id (sorted) carried by a series of ``metrics`` within [start, end]."""
+    return client.label_values(account_label, discovery_matchers(list(metrics), account_label), start, end)
 
 
 def fetch_hourly(

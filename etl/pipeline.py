@@ -15,8 +15,8 @@ from etl.config import Settings
 from etl.costs import PHASE_EXPORTER, PHASE_RAW, choose_phase_per_hour, daily_rollup
 from etl.errors import EtlError
 from etl.exporter import exporter_hourly_rows
-from etl.extract import HourRange
-from etl.queries import EXPORTER_METRICS, RAW_METRICS, discovery_matchers
+from etl.extract import HourRange, accounts_seen
+from etl.queries import EXPORTER_METRICS, RAW_METRICS
 from etl.raw import raw_hourly_rows
 from etl.store import write_costs
 from etl.thanos import ThanosClient
@@ -93,10 +93,8 @@ def day_chunks(first_day: date, last_day: date, chunk_days: int) -> list[tuple[d
 
 def discover_accounts(client: ThanosClient, settings: Settings, hours: HourRange) -> list[str]:
     """Every account id carried by an exporter or raw metric within ``hours``."""
-    metrics = [*EXPORTER_METRICS.values(), *RAW_METRICS]
-    return client.label_values(
-        settings.account_label, discovery_matchers(metrics, settings.account_label), hours.start, hours.end
-    )
+    return accounts_seen(client, settings.account_label, [*EXPORTER_METRICS.values(), *RAW_METRICS],
+                         hours.start, hours.end)
 
 
 class Pipeline:
