@@ -86,7 +86,7 @@ def _warn_default_prices(defaulted: pd.DataFrame, hours: HourRange) -> None:
     for (account, resource, kind, name), group in groups:
         log.warning(
             "No %s price for %s %s of account %s in %d hour(s) of %s (first %s): priced at the default "
-            "%s USD per %s", resource, kind, name or "(none)", account, len(group), hours,
+            "%s USD per %s in Phase 1", resource, kind, name or "(none)", account, len(group), hours,
             hour_label(group["hour_start"].min()), _plain(float(group["default_price"].iloc[0])),
             UNITS[str(resource)],
         )
