@@ -99,7 +99,7 @@ def write_costs(engine: Engine, hourly: pd.DataFrame, daily: pd.DataFrame) -> Wr
     with engine.begin() as connection:
         hourly_stage = _stage(connection, HOURLY_TABLE, HOURLY_COLUMNS, hourly)
         # Hours of a rewritten day that the new data no longer has would otherwise linger.
-        deleted = connection.execute(
+        deleted = int(connection.execute(
             text(
                 f"DELETE FROM {HOURLY_TABLE} AS t "
                 f"WHERE (t.cloud_account_id, (t.hour_start AT TIME ZONE 'UTC')::date) IN ("
@@ -107,11 +107,11 @@ def write_costs(engine: Engine, hourly: pd.DataFrame, daily: pd.DataFrame) -> Wr
                 f" AND NOT EXISTS (SELECT 1 FROM {hourly_stage} AS s "
                 f"  WHERE s.cloud_account_id = t.cloud_account_id AND s.hour_start = t.hour_start)"
             )
-        ).rowcount
+        ).rowcount or 0)
         changed = _upsert_from_stage(connection, HOURLY_TABLE, hourly_stage, HOURLY_COLUMNS, KEY_COLUMNS)
         daily_stage = _stage(connection, DAILY_TABLE, DAILY_COLUMNS, daily)
         changed += _upsert_from_stage(connection, DAILY_TABLE, daily_stage, DAILY_COLUMNS, DAILY_KEY_COLUMNS)
-    return WriteResult(len(hourly), len(daily), changed + int(deleted or 0), int(deleted or 0))
+    return WriteResult(len(hourly), len(daily), changed + deleted, deleted)
 
 
 def fetch_daily(
