@@ -17,13 +17,13 @@ from datetime import date, timedelta
 from sqlalchemy import create_engine, text
 
 from etl.config import load_settings
-from etl.db import migrate
-from etl.embedded import embedded_database_url
-from etl.extract import utc_midnight
-from etl.localprom import LocalPrometheus
-from etl.pipeline import Pipeline
-from etl.synthetic import DEMO_CLUSTERS, cluster_series
-from etl.thanos import ThanosClient
+from etl.demo.dataset import DEMO_CLUSTERS, cluster_series
+from etl.demo.prometheus import LocalPrometheus
+from etl.model import utc_midnight
+from etl.run.pipeline import Pipeline
+from etl.source.thanos import ThanosClient
+from etl.store.db import migrate
+from etl.store.embedded import embedded_database_url
 
 FIRST_DAY = date(2026, 6, 1)
 

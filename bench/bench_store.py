@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, create_engine, text
 
-from etl.costs import COST_COLUMNS, EFFICIENCY_COLUMNS, HOURLY_COLUMNS, daily_rollup, nano_to_decimal
-from etl.db import migrate
-from etl.embedded import embedded_database_url
-from etl.store import write_costs
+from etl.costing.rollup import daily_rollup
+from etl.model import COST_COLUMNS, EFFICIENCY_COLUMNS, HOURLY_COLUMNS, nano_to_decimal
+from etl.store.db import migrate
+from etl.store.embedded import embedded_database_url
+from etl.store.loader import write_costs
 
 
 def hourly_frame(account: str, days: int, rng: np.random.Generator) -> pd.DataFrame:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from etl.model import HourRange
+
 
 class EtlError(Exception):
     """Base class for every expected failure; its message is shown to the user as-is."""
@@ -37,3 +41,30 @@ class DatabaseError(DependencyError):
 
 class OptionalDependencyError(InputError):
     """A feature needs an optional extra that is not installed (e.g. ``plot`` for charts)."""
+
+
+class ChunkError(EtlError):
+    """One step of one chunk of days failed for some accounts; the others were not affected.
+
+    ``step`` is "fetch" (Thanos, for every account of the chunk at once), "cost" or "write" (one
+    account); ``accounts`` and ``hours`` say what is missing; ``cause`` is the original error. Kept
+    as an object so the run log, the summary and the exit code can each say what they need.
+    """
+
+    def __init__(self, step: str, accounts: Sequence[str], hours: HourRange, cause: BaseException) -> None:
+        self.step = step
+        self.accounts = tuple(accounts)
+        self.hours = hours
+        self.cause = cause
+        super().__init__(f"{step} of {hours} failed: {cause}")
+
+
+class LockLostError(EtlError):
+    """The account's lock session ended while this process worked on it: another process may have
+    worked on it too, so it is not recorded as done."""
+
+    def __init__(self, account: str) -> None:
+        self.account = account
+        super().__init__(f"account {account}: its account lock was lost while working (the lock's database "
+                         "session ended), so another process may have worked on it too: not recorded as done; "
+                         "the next run redoes it")

@@ -1,32 +1,41 @@
-"""Alembic environment. ``k8s-cost-etl migrate`` passes an open connection in
-``config.attributes["connection"]`` (holding the migration lock); the ``alembic`` command line
-may instead give ``sqlalchemy.url`` in its ini file or DATABASE_URL.
+"""Alembic environment, on the application's own settings and declared schema.
+
+``k8s-cost-etl migrate`` passes an open connection in ``config.attributes["connection"]`` (holding
+the migration lock). The plain ``alembic`` command line connects the way the tool does: the URL in
+the ini file if one is set, else the tool's settings (DATABASE_URL, the YAML config file, or the
+embedded PostgreSQL). ``target_metadata`` is etl.store.schema's, so ``alembic check`` (and the test
+that runs it) fails when a migration and the declared tables drift apart.
 """
 
 from __future__ import annotations
 
-import os
-
 from alembic import context
 from sqlalchemy import create_engine
 
+from etl.config import load_settings
+from etl.store.db import connect
+from etl.store.schema import metadata
+
 config = context.config
 connection = config.attributes.get("connection")
+# Types are compared too: a NUMERIC(7, 4) in the schema and (7, 2) in the database is a drift.
+OPTIONS = {"target_metadata": metadata, "compare_type": True}
 
 if connection is not None:
-    context.configure(connection=connection, target_metadata=None, transaction_per_migration=False)
+    context.configure(connection=connection, transaction_per_migration=False, **OPTIONS)
+    with context.begin_transaction():
+        context.run_migrations()
+elif context.is_offline_mode():
+    url = config.get_main_option("sqlalchemy.url") or load_settings().database.url
+    if not url:
+        raise SystemExit("offline mode needs DATABASE_URL (or sqlalchemy.url) for the SQL dialect")
+    context.configure(url=url, literal_binds=True, **OPTIONS)
     with context.begin_transaction():
         context.run_migrations()
 else:
-    url = os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
-    if not url:
-        raise SystemExit("set DATABASE_URL (or use `k8s-cost-etl migrate`, which also knows the embedded database)")
-    if context.is_offline_mode():
-        context.configure(url=url, literal_binds=True)
+    ini_url = config.get_main_option("sqlalchemy.url")
+    engine = create_engine(ini_url) if ini_url else connect(load_settings())
+    with engine.connect() as own_connection:
+        context.configure(connection=own_connection, **OPTIONS)
         with context.begin_transaction():
             context.run_migrations()
-    else:
-        with create_engine(url).connect() as own_connection:
-            context.configure(connection=own_connection, target_metadata=None)
-            with context.begin_transaction():
-                context.run_migrations()

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from etl.db import head_revision
-from tests.integration.conftest import cli_env
-from tests.integration.test_exporter_backfill import PLAIN, WEIRD, dataset
+from etl.store.db import head_revision
+from tests.support.datasets import PLAIN, WEIRD, exporter_dataset
+from tests.support.servers import cli_env
 
 
 def k8s_cost_etl(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -24,7 +24,7 @@ def k8s_cost_etl(*args: str, env: dict[str, str], timeout: float = 120) -> subpr
 
 @pytest.fixture
 def thanos_url(prometheus_with) -> str:  # type: ignore[no-untyped-def]
-    return prometheus_with("exporter-basic", dataset())
+    return prometheus_with("exporter-basic", exporter_dataset())
 
 
 def dead_port() -> int:

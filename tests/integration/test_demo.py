@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, text
 
-from tests.integration.conftest import cli_env
+from tests.support.servers import cli_env
 
 
 def test_demo_backfills_a_week_for_every_cluster(database_url: str, engine: Engine) -> None:

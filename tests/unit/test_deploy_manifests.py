@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from etl.cli import COMMANDS
+from etl.cli.commands import COMMANDS
 from etl.config import Settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"

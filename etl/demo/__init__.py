@@ -1,0 +1,48 @@
+"""`k8s-cost-etl demo`: a local Prometheus loaded with a synthetic week for a few clusters,
+backfilled into the embedded PostgreSQL through the real pipeline."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from etl.config import Settings
+from etl.demo.dataset import demo_accounts, demo_series
+from etl.demo.prometheus import LocalPrometheus
+from etl.model import utc_midnight
+from etl.read.report import cluster_costs
+from etl.run.pipeline import Pipeline, RunSummary
+from etl.source.thanos import ThanosClient
+from etl.store.db import connect, migrate
+
+log = logging.getLogger(__name__)
+
+DEMO_DAYS = 7
+
+
+@dataclass
+class DemoResult:
+    summary: RunSummary
+    reports: list[dict[str, Any]]  # etl.report.cluster_costs of each demo account over the week
+    database: str
+
+
+def run_demo(settings: Settings, today: date | None = None) -> DemoResult:
+    """Backfill the last DEMO_DAYS complete UTC days of synthetic data; return what was stored."""
+    today = today or datetime.now(UTC).date()
+    first_day, last_day = today - timedelta(days=DEMO_DAYS), today - timedelta(days=1)
+    series = demo_series(utc_midnight(first_day), DEMO_DAYS * 24)
+    with LocalPrometheus(series) as prometheus:
+        log.info("Demo Prometheus with a synthetic week for %d clusters at %s", len(demo_accounts()),
+                 prometheus.url)
+        demo_settings = settings.model_copy(deep=True)
+        demo_settings.thanos.url = prometheus.url
+        demo_settings.accounts = []
+        engine = connect(demo_settings)
+        migrate(engine)
+        pipeline = Pipeline(demo_settings, ThanosClient(demo_settings.thanos), engine)
+        summary = pipeline.run_range(first_day, last_day)
+    reports = [cluster_costs(engine, account, first_day, last_day) for account in demo_accounts()]
+    return DemoResult(summary, reports, engine.url.render_as_string(hide_password=True))

@@ -1,0 +1,131 @@
+"""Synthetic metrics for the demo and the benchmark: clusters with a daily rhythm, some with the
+allocation exporter (Phase 2), one with only raw OpenCost/cAdvisor metrics (Phase 1), and one
+whose exporter is deployed mid-week. Values are deterministic for a given start."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+
+from etl.costing.efficiency import total_efficiency
+from etl.demo.prometheus import SampleSeries, hourly_series, samples_in_hour
+from etl.model import GIB, HOUR_SECONDS
+from etl.source.promql import (
+    CPU_ALLOCATION_METRIC,
+    CPU_PRICE_METRIC,
+    CPU_USAGE_METRIC,
+    EXPORTER_METRICS,
+    PV_PRICE_METRIC,
+    PVC_ALLOCATION_METRIC,
+    RAM_ALLOCATION_METRIC,
+    RAM_PRICE_METRIC,
+    RAM_USAGE_METRIC,
+)
+
+# account -> (cpu $/h, ram $/h, pv $/h, network $/h, lb $/h, management $/h, cpu %, ram %)
+DEMO_CLUSTERS: dict[str, tuple[float, ...]] = {
+    "demo-prod-eks": (4.20, 2.10, 0.55, 0.35, 0.05, 0.10, 38.0, 61.0),
+    "demo-staging-gke": (1.10, 0.60, 0.12, 0.05, 0.025, 0.10, 22.0, 45.0),
+    "demo-batch-aks": (2.40, 1.30, 0.30, 0.15, 0.0, 0.0, 71.0, 80.0),
+}
+
+# Raw-metric clusters: account -> exporter deployed after this many hours (None: never).
+RAW_CLUSTERS: dict[str, int | None] = {
+    "demo-legacy-gke": None,  # no exporter at all: every hour from Phase 1
+    "demo-batch-aks": 3 * 24 + 12,  # exporter deployed at noon of the fourth day: a mixed day
+}
+# node -> (USD per core-hour, USD per GiB-hour); node "spot-2" publishes no price (defaults apply)
+RAW_NODES: dict[str, tuple[float, float] | None] = {"std-1": (0.0331, 0.0044), "spot-2": None}
+# (namespace, pod, container, node, cores allocated, GiB allocated, share of cores used, of RAM used)
+RAW_WORKLOADS = [
+    ("shop", "api-0", "api", "std-1", 2.0, 4.0, 0.45, 0.70),
+    ("shop", "db-0", "postgres", "std-1", 4.0, 16.0, 0.30, 0.85),
+    ("batch", "etl-0", "worker", "spot-2", 8.0, 12.0, 0.80, 0.60),
+]
+RAW_VOLUME = ("shop", "db-0", "data-db-0", "pv-db-0", 100.0, 0.000137)  # claim of 100 GiB at $/GiB-h
+
+
+def raw_cluster_series(
+    account: str, first_hour: datetime, hours: int, samples_per_hour: int, account_label: str = "tenant_id",
+) -> list[SampleSeries]:
+    """OpenCost allocation and price series and cAdvisor usage for a small cluster."""
+    start = first_hour.timestamp()
+    hour_starts = [start + index * HOUR_SECONDS for index in range(hours)]
+
+    def steady(metric: str, labels: dict[str, str], value: float, kind: str = "gauge") -> SampleSeries:
+        points = [point for hour in hour_starts for point in samples_in_hour(hour, [value] * samples_per_hour)]
+        return SampleSeries(metric, {account_label: account, **labels}, points, kind)
+
+    series: list[SampleSeries] = []
+    for node, prices in RAW_NODES.items():
+        if prices is not None:
+            series += [steady(CPU_PRICE_METRIC, {"node": node}, prices[0]),
+                       steady(RAM_PRICE_METRIC, {"node": node}, prices[1])]
+    for namespace, pod, container, node, cores, gib, cpu_used, ram_used in RAW_WORKLOADS:
+        labels = {"namespace": namespace, "pod": pod, "container": container, "node": node}
+        series += [
+            steady(CPU_ALLOCATION_METRIC, labels, cores),
+            steady(RAM_ALLOCATION_METRIC, labels, gib * GIB),
+            steady(RAM_USAGE_METRIC, labels, gib * ram_used * GIB),
+        ]
+        # A counter of core-seconds, far from zero as on a long-running kubelet.
+        counter = [(t, cores * cpu_used * (t - start + 86_400.0))
+                   for hour in hour_starts for t, _ in samples_in_hour(hour, [0.0] * samples_per_hour)]
+        series.append(SampleSeries(CPU_USAGE_METRIC, {account_label: account, **labels}, counter, "counter"))
+    namespace, pod, claim, volume, gib, price = RAW_VOLUME
+    series += [
+        steady(PVC_ALLOCATION_METRIC, {"namespace": namespace, "pod": pod, "persistentvolumeclaim": claim,
+                                       "persistentvolume": volume}, gib * GIB),
+        steady(PV_PRICE_METRIC, {"persistentvolume": volume}, price),
+    ]
+    return series
+
+
+def cluster_series(
+    account: str, profile: Sequence[float], first_hour: datetime, hours: int, samples_per_hour: int,
+    account_label: str = "tenant_id",
+) -> list[SampleSeries]:
+    cpu, ram, pv, network, lb, management, cpu_eff, ram_eff = profile
+    start = first_hour.timestamp()
+    by_column: dict[str, dict[float, list[float]]] = {column: {} for column in EXPORTER_METRICS}
+    for index in range(hours):
+        hour = start + index * HOUR_SECONDS
+        # Busier in the working day (UTC) and on weekdays, growing a little each day: CPU and RAM
+        # follow the load, storage does not.
+        day_index = index // 24
+        weekday = datetime.fromtimestamp(hour, first_hour.tzinfo).weekday()
+        load = (1.0 + 0.35 * math.sin(2 * math.pi * ((index % 24) - 8) / 24)) * (1 + 0.03 * day_index)
+        load *= 0.7 if weekday >= 5 else 1.0
+        hourly = {
+            "cpu_cost": cpu * load, "ram_cost": ram * load, "pv_cost": pv, "network_cost": network * load,
+            "load_balancer_cost": lb,
+        }
+        hourly["total_cost"] = sum(hourly.values()) + management
+        hourly["cpu_efficiency"] = min(100.0, cpu_eff * load)
+        hourly["ram_efficiency"] = min(100.0, ram_eff * (0.5 + load / 2))
+        hourly["total_efficiency"] = total_efficiency(hourly, hourly)
+        for column, value in hourly.items():
+            by_column[column][hour] = [round(value, 6)] * samples_per_hour
+    return [
+        hourly_series(EXPORTER_METRICS[column], {account_label: account}, values)
+        for column, values in by_column.items()
+        if values
+    ]
+
+
+def demo_series(first_hour: datetime, hours: int, samples_per_hour: int = 12) -> list[SampleSeries]:
+    series: list[SampleSeries] = []
+    for account, profile in DEMO_CLUSTERS.items():
+        exporter_from = RAW_CLUSTERS.get(account, 0) or 0
+        exporter_start = datetime.fromtimestamp(first_hour.timestamp() + exporter_from * HOUR_SECONDS,
+                                                first_hour.tzinfo)
+        series += cluster_series(account, profile, exporter_start, hours - exporter_from, samples_per_hour)
+    for account in RAW_CLUSTERS:
+        # Raw metrics keep flowing after the exporter is deployed, as on a real cluster.
+        series += raw_cluster_series(account, first_hour, hours, samples_per_hour)
+    return series
+
+
+def demo_accounts() -> list[str]:
+    return sorted({*DEMO_CLUSTERS, *RAW_CLUSTERS})

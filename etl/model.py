@@ -1,0 +1,139 @@
+"""The vocabulary every layer shares: cost columns, phases, money units and UTC hours.
+
+Nothing here does I/O or imports another module of the package; the cost math (etl.costing), the
+loader and schema (etl.store), the queries (etl.source) and the readers (etl.read) all speak these
+names. A rule that is data (which cost weighs which efficiency, which columns make a clean
+expense) is written here once and read by both the Python math and the generated SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pandas as pd
+
+# -- money ----------------------------------------------------------------------------------------
+# Money is carried as integer nano-dollars (1e-9 USD) from the moment an hourly figure exists:
+# sums over hours are then exact, and a day always equals the sum of its stored hours.
+NANO = 1_000_000_000
+MONEY_SCALE = 9  # decimal places stored for USD amounts (NUMERIC(18, 9))
+EFFICIENCY_DECIMALS = 4  # decimal places stored for efficiency percentages
+GIB = 2**30  # bytes per GiB: prices are per GiB-hour
+
+
+def to_nano(dollars: pd.Series) -> pd.Series:
+    """USD floats -> integer nano-dollars (missing -> 0)."""
+    return (dollars.fillna(0.0) * NANO).round().astype("int64")
+
+
+def nano_to_decimal(nano: int) -> Decimal:
+    return Decimal(int(nano)).scaleb(-MONEY_SCALE)
+
+
+def decimal_to_nano(dollars: Decimal) -> int:
+    """Stored NUMERIC(18,9) USD -> integer nano-dollars, exactly."""
+    return int(dollars.scaleb(MONEY_SCALE).to_integral_value())
+
+
+# -- cost rows ------------------------------------------------------------------------------------
+ACCOUNT_COLUMN = "cloud_account_id"
+KEY_COLUMNS = [ACCOUNT_COLUMN, "hour_start"]
+DAILY_KEY_COLUMNS = [ACCOUNT_COLUMN, "usage_date"]
+# The components a total is made of; management_cost is what the total holds beyond them.
+COMPONENT_COLUMNS = ["cpu_cost", "ram_cost", "pv_cost", "network_cost", "load_balancer_cost"]
+NETWORK_SPLIT_COLUMNS = ["network_internet_cost", "network_region_cost", "network_zone_cost"]
+COST_COLUMNS = ["total_cost", *COMPONENT_COLUMNS, "management_cost", *NETWORK_SPLIT_COLUMNS]
+EFFICIENCY_COLUMNS = ["cpu_efficiency", "ram_efficiency", "total_efficiency"]
+SAVINGS_COLUMN = "potential_savings"
+MONEY_COLUMNS = [*COST_COLUMNS, SAVINGS_COLUMN]
+# Phase 1 rows priced (partly) with default prices say so: hours (hourly rows 0 or 1) and which.
+DEFAULT_PRICED_COLUMNS = ["default_priced_hours", "default_priced_resources"]
+PHASE_COLUMN = "source_phase"
+HOURS_COVERED_COLUMN = "hours_covered"
+HOURLY_COLUMNS = [*KEY_COLUMNS, *COST_COLUMNS, *EFFICIENCY_COLUMNS, *DEFAULT_PRICED_COLUMNS, PHASE_COLUMN]
+DAILY_COLUMNS = [
+    *DAILY_KEY_COLUMNS, *COST_COLUMNS, SAVINGS_COLUMN, *EFFICIENCY_COLUMNS, HOURS_COVERED_COLUMN,
+    *DEFAULT_PRICED_COLUMNS, PHASE_COLUMN,
+]
+# default_priced_resources holds e.g. "cpu:node/n3, storage:pv/pv-cache".
+RESOURCE_LIST_SEPARATOR = ", "
+
+# -- the frames between etl.source and etl.costing ------------------------------------------------
+# The exporter gauge whose presence means "the exporter covered this hour".
+EXPORTER_PRESENCE_COLUMN = "total_cost"
+# The lowest value of the exporter's own scrape_success gauge in the hour (0: a failed scrape).
+EXPORTER_HEALTH_COLUMN = "scrape_success_min"
+# OpenCost's labels naming the node or volume a Phase 1 allocation or price belongs to; the raw
+# frames keep them as column names.
+NODE_LABEL = "node"
+VOLUME_LABEL = "persistentvolume"
+VOLUME_NAME_LABEL = "volumename"  # older OpenCost versions name the volume of pv_hourly_cost only here
+
+# -- rules that are data ----------------------------------------------------------------------------
+# Which efficiency tells the used share of which cost. It decides three things, each read from
+# here: the weight of each efficiency when hours or days are combined (EFFICIENCY_WEIGHTS), a
+# Phase 1 hour's total efficiency (etl.costing.efficiency), and the potential savings
+# (etl.costing.savings): cost x (1 - efficiency).
+EFFICIENCY_OF_COST: dict[str, str] = {"cpu_cost": "cpu_efficiency", "ram_cost": "ram_efficiency"}
+TOTAL_EFFICIENCY = "total_efficiency"
+# Which costs weigh each efficiency when rows are combined: each its own cost, the total all of them.
+EFFICIENCY_WEIGHTS: dict[str, list[str]] = {
+    **{efficiency: [cost] for cost, efficiency in EFFICIENCY_OF_COST.items()},
+    TOTAL_EFFICIENCY: list(EFFICIENCY_OF_COST),
+}
+# The cost types of the k8s_clean_expenses view, shaped for the platform's clean_expenses: they add
+# up to total_cost (management is what the total holds beyond the other components).
+CLEAN_EXPENSE_TYPES: dict[str, str] = {
+    "cpu": "cpu_cost", "ram": "ram_cost", "pv": "pv_cost", "network": "network_cost",
+    "load_balancer": "load_balancer_cost", "management": "management_cost",
+}
+
+# -- phases -----------------------------------------------------------------------------------------
+PHASE_EXPORTER = "exporter"  # Phase 2: the allocation exporter's gauges
+PHASE_RAW = "raw"  # Phase 1: raw OpenCost/cAdvisor metrics joined to prices
+PHASE_MIXED = "mixed"  # a day holding hours of both
+PHASES = (PHASE_EXPORTER, PHASE_RAW, PHASE_MIXED)
+# How logs and `doctor` name a phase to people.
+PHASE_TITLES = {PHASE_EXPORTER: "exporter (Phase 2)", PHASE_RAW: "raw (Phase 1)", PHASE_MIXED: "mixed"}
+
+# -- UTC hours --------------------------------------------------------------------------------------
+HOUR_SECONDS = 3600
+HOUR = timedelta(hours=1)
+
+
+def hour_label(moment: datetime) -> str:
+    """An hour as logs show it: 2026-10-05T00:00Z (pd.Timestamp is a datetime too)."""
+    return f"{moment:%Y-%m-%dT%H:%MZ}"
+
+
+def utc_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class HourRange:
+    """UTC hours ``start <= hour_start < end``; both ends on hour boundaries."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        for edge in (self.start, self.end):
+            if edge.tzinfo is None or edge.timestamp() % HOUR_SECONDS:
+                raise ValueError(f"hour range edge {edge!r} is not an aware UTC hour boundary")
+
+    @classmethod
+    def for_days(cls, first_day: date, last_day: date) -> HourRange:
+        return cls(utc_midnight(first_day), utc_midnight(last_day) + timedelta(days=1))
+
+    @property
+    def hours(self) -> int:
+        return int((self.end - self.start) / HOUR)
+
+    def clipped_to(self, latest_end: datetime) -> HourRange:
+        return HourRange(self.start, min(self.end, max(latest_end, self.start)))
+
+    def __str__(self) -> str:
+        return f"{hour_label(self.start)}..{hour_label(self.end)}"

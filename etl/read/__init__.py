@@ -1,0 +1,1 @@
+"""Reading what is stored: the cluster-costs report, its chart, and `doctor`."""

@@ -1,0 +1,188 @@
+"""`doctor`: check the dependencies and find the known mis-configurations.
+
+Checks, in order: PostgreSQL reachable and its schema at head (and accounts currently
+failing, from the run log); Thanos reachable; the account ids seen per phase; configured
+accounts absent from Thanos; exporter series whose account id sits under another label than
+``account_label`` (typically ``exported_tenant_id`` when Prometheus renamed the exporter's own
+``tenant_id`` on scrape), or whose remote-write tenant disagrees with the exporter's own label;
+and exporter gauges gone stale.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import Engine
+
+from etl.config import Settings
+from etl.errors import EtlError
+from etl.model import PHASE_EXPORTER, PHASE_RAW
+from etl.source.fetch import accounts_seen
+from etl.source.promql import (
+    EXPORTER_METRICS,
+    EXPORTER_PRESENCE_METRIC,
+    RAW_METRICS,
+    accounts_with_samples_within,
+    series_of,
+)
+from etl.source.thanos import ThanosClient
+from etl.store.db import connect, head_revision, schema_mismatch
+from etl.store.runlog import failing_accounts
+
+log = logging.getLogger(__name__)
+
+Level = Literal["ok", "warning", "error"]
+# Labels whose name says they hold a tenant / account id.
+ACCOUNTISH_WORDS = ("tenant", "account")
+SHOWN_VALUES = 10
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: Level
+    check: str
+    message: str
+
+    @property
+    def problem(self) -> bool:
+        return self.level != "ok"
+
+
+@dataclass
+class DoctorReport:
+    findings: list[Finding] = field(default_factory=list)
+    accounts_by_phase: dict[str, list[str]] = field(default_factory=dict)  # model.PHASE_EXPORTER / PHASE_RAW
+    dependency_down: bool = False
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.problem]
+
+    def add(self, level: Level, check: str, message: str) -> None:
+        self.findings.append(Finding(level, check, message))
+
+
+def _shown(values: Iterable[str]) -> str:
+    ordered = sorted(values)
+    more = f" and {len(ordered) - SHOWN_VALUES} more" if len(ordered) > SHOWN_VALUES else ""
+    return ", ".join(ordered[:SHOWN_VALUES]) + more
+
+
+def check_database(settings: Settings, report: DoctorReport) -> None:
+    try:
+        engine = connect(settings)
+    except EtlError as exc:
+        report.add("error", "database", str(exc))
+        report.dependency_down = True
+        return
+    try:
+        _check_schema_and_state(engine, report)
+    finally:
+        engine.dispose()
+
+
+def _check_schema_and_state(engine: Engine, report: DoctorReport) -> None:
+    report.add("ok", "database", "PostgreSQL answers")
+    problem = schema_mismatch(engine)
+    if problem:
+        report.add("error", "schema", problem)
+        return
+    report.add("ok", "schema", f"schema at head ({head_revision()})")
+    for account, failures, error, last_success in failing_accounts(engine):
+        since = f"last success {last_success:%Y-%m-%d %H:%M}Z" if last_success else "never succeeded"
+        report.add("warning", "account state",
+                   f"account {account} failed its last {failures} attempt(s) ({since}): {error}")
+
+
+def _label_findings(settings: Settings, series: list[dict[str, str]], report: DoctorReport) -> dict[str, set[str]]:
+    """Findings about exporter series' account labels; returns {other label: account ids it holds}."""
+    label, configured = settings.account_label, set(settings.accounts)
+
+    def accountish(name: str, value: str) -> bool:
+        return name != label and name != "__name__" and (
+            any(word in name.lower() for word in ACCOUNTISH_WORDS) or value in configured)
+
+    unlabelled = 0
+    elsewhere: dict[str, set[str]] = defaultdict(set)
+    disagreements: dict[str, set[str]] = defaultdict(set)
+    for labels in series:
+        own = labels.get(label, "")
+        others = {name: value for name, value in labels.items() if value and accountish(name, value)}
+        if not own:
+            unlabelled += 1
+            for name, value in others.items():
+                elsewhere[name].add(value)
+        else:
+            for name, value in others.items():
+                if value != own:
+                    disagreements[name].add(f"{label}={own} vs {name}={value}")
+    if unlabelled:
+        where = "; ".join(f"under `{name}`: {_shown(values)}" for name, values in sorted(elsewhere.items()))
+        hint = (f"they carry account ids {where}. Set ACCOUNT_LABEL to that label, or make the tenant label "
+                f"survive (honor_labels: true on the exporter's scrape, or the remote-write tenant/external "
+                f"label)") if elsewhere else "and no other label that looks like an account id"
+        report.add("error", "account label",
+                   f"{unlabelled} series of {EXPORTER_PRESENCE_METRIC} have no `{label}` label: {hint}")
+    for name, pairs in sorted(disagreements.items()):
+        report.add("warning", "account label",
+                   f"series carry both `{label}` (used) and `{name}`, with different ids: {_shown(pairs)}; "
+                   f"costs go to the `{label}` value: check that each cluster remote-writes under its own "
+                   "cloud account id")
+    return elsewhere
+
+
+def check_thanos(settings: Settings, report: DoctorReport, at: datetime, window_days: int,
+                 stale_hours: int) -> None:
+    problems_before = len(report.problems)
+    try:
+        client = ThanosClient(settings.thanos)
+        client.ping()
+    except EtlError as exc:
+        report.add("error", "thanos", str(exc))
+        report.dependency_down = True
+        return
+    report.add("ok", "thanos", f"Thanos at {client.safe_url} answers")
+    start, label = at - timedelta(days=window_days), settings.account_label
+    try:
+        phases = {
+            PHASE_EXPORTER: accounts_seen(client, label, EXPORTER_METRICS.values(), start, at),
+            PHASE_RAW: accounts_seen(client, label, RAW_METRICS, start, at),
+        }
+        series = client.series([series_of(EXPORTER_PRESENCE_METRIC)], start, at)
+        fresh = {labels.get(label, "") for labels, _ in client.query(
+            accounts_with_samples_within(EXPORTER_PRESENCE_METRIC, label, stale_hours), at)}
+    except EtlError as exc:
+        report.add("error", "thanos", f"querying Thanos failed: {exc}")
+        report.dependency_down = True
+        return
+    report.accounts_by_phase = phases
+    seen = set(phases[PHASE_EXPORTER]) | set(phases[PHASE_RAW])
+    if not seen:
+        report.add("error", "accounts", f"no series with a `{label}` label in the last {window_days} day(s)")
+    elsewhere = _label_findings(settings, series, report)
+    for account in sorted(set(settings.accounts) - seen):
+        found_under = sorted(name for name, values in elsewhere.items() if account in values)
+        detail = (f"; it appears under `{'`, `'.join(found_under)}` instead" if found_under
+                  else "; nothing carries it")
+        report.add("error", "accounts",
+                   f"account {account} is configured but has no series under `{label}` in the last "
+                   f"{window_days} day(s){detail}")
+    present_tenants = {labels.get(label, "") for labels in series} - {""}
+    for account in sorted(present_tenants - fresh):
+        report.add("warning", "staleness",
+                   f"exporter gauges of {account} are stale: no {EXPORTER_PRESENCE_METRIC} sample in the last "
+                   f"{stale_hours} h (seen within {window_days} day(s)); is the exporter or remote write down?")
+    if len(report.problems) == problems_before:
+        report.add("ok", "accounts", f"{len(seen)} account(s) seen, labels and freshness look right")
+
+
+def diagnose(settings: Settings, at: datetime, window_days: int = 7, stale_hours: int = 3) -> DoctorReport:
+    report = DoctorReport()
+    check_database(settings, report)
+    check_thanos(settings, report, at, window_days, stale_hours)
+    return report

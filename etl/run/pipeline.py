@@ -1,0 +1,217 @@
+"""Fetch -> cost -> write for a range of UTC days: all accounts per query, chunk by chunk."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Protocol
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from etl.config import Settings
+from etl.costing.exporter import exporter_hours
+from etl.costing.phase import choose_phase_per_hour
+from etl.costing.raw import DefaultPrices, log_default_prices, raw_hourly_costs
+from etl.costing.rollup import daily_rollup
+from etl.errors import ChunkError, EtlError
+from etl.model import ACCOUNT_COLUMN, PHASE_COLUMN, PHASE_EXPORTER, PHASE_RAW, HourRange
+from etl.run.catchup import day_chunks, last_complete_hour_end
+from etl.source.exporter import fetch_exporter_gauges
+from etl.source.fetch import discover_accounts
+from etl.source.raw import fetch_raw_metrics
+from etl.source.thanos import ThanosClient
+from etl.store.loader import write_costs
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int], None]
+StopRequested = Callable[[], bool]
+
+
+class ChunkTracker(Protocol):
+    """Remembers finished chunks so an interrupted backfill resumes (etl.store.resume)."""
+
+    def pending(self, first: date, last: date, accounts: Sequence[str]) -> list[str]: ...
+
+    def completed(self, first: date, last: date, accounts: Sequence[str]) -> None: ...
+
+
+@dataclass
+class AccountSummary:
+    account: str
+    hourly_rows: int = 0
+    daily_rows: int = 0  # one per day written: also the number of days
+    exporter_hours: int = 0
+    raw_hours: int = 0
+    phases: set[str] = field(default_factory=set)
+    failures: list[EtlError] = field(default_factory=list)  # ChunkError, LockLostError
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+@dataclass
+class RunSummary:
+    first_day: date
+    last_day: date
+    accounts: dict[str, AccountSummary] = field(default_factory=dict)
+    # Stopped between chunks on request (SIGTERM): the chunks done are committed whole.
+    interrupted: bool = False
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+    @property
+    def failed(self) -> list[str]:
+        return [name for name, account in self.accounts.items() if not account.ok]
+
+    @property
+    def rows_written(self) -> int:
+        return sum(a.hourly_rows + a.daily_rows for a in self.accounts.values())
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, client: ThanosClient, engine: Engine) -> None:
+        self.settings = settings
+        self.client = client
+        self.engine = engine
+        pricing = settings.pricing
+        self.default_prices = DefaultPrices(pricing.default_cpu_price, pricing.default_ram_price,
+                                            pricing.default_storage_price)
+
+    def resolve_accounts(self, requested: Sequence[str], hours: HourRange) -> list[str]:
+        if requested:
+            return sorted(set(requested))
+        if self.settings.accounts:
+            return sorted(set(self.settings.accounts))
+        accounts = discover_accounts(self.client, self.settings.account_label, hours)
+        log.info("Discovered %d account(s) in Thanos: %s", len(accounts), ", ".join(accounts) or "none")
+        if not accounts:
+            log.warning("No accounts to process in %s: none configured (ACCOUNTS) and none found in Thanos under `%s`",
+                        hours, self.settings.account_label)
+        return accounts
+
+    def run_range(
+        self,
+        first_day: date,
+        last_day: date,
+        accounts: Sequence[str] = (),
+        now: datetime | None = None,
+        progress: ProgressCallback | None = None,
+        tracker: ChunkTracker | None = None,
+        stop_requested: StopRequested | None = None,
+    ) -> RunSummary:
+        """Recompute [first_day, last_day] (UTC, inclusive) for the accounts; never raises per account.
+
+        ``tracker`` skips chunks already done and records the ones finished; ``stop_requested`` is
+        asked before each chunk, so a shutdown never leaves a chunk half-written.
+        """
+        latest_end = last_complete_hour_end(now or datetime.now(UTC))
+        full_range = HourRange.for_days(first_day, last_day).clipped_to(latest_end)
+        names = self.resolve_accounts(accounts, full_range)
+        summary = RunSummary(first_day, last_day, {name: AccountSummary(name) for name in names})
+        for chunk_first, chunk_last in day_chunks(first_day, last_day, self.settings.thanos.chunk_days):
+            if stop_requested and stop_requested():
+                log.warning("Stop requested: leaving before %s; every finished chunk is committed", chunk_first)
+                summary.interrupted = True
+                break
+            whole_chunk = HourRange.for_days(chunk_first, chunk_last)
+            hours = whole_chunk.clipped_to(latest_end)
+            pending = tracker.pending(chunk_first, chunk_last, names) if tracker and names else names
+            if pending and hours.hours:
+                failed = self._run_chunk(hours, [summary.accounts[name] for name in pending])
+                # A chunk still growing (it holds the current hour) is never recorded as done.
+                if tracker and hours == whole_chunk:
+                    tracker.completed(chunk_first, chunk_last, [name for name in pending if name not in failed])
+            if progress:
+                progress((chunk_last - chunk_first).days + 1)
+        for account in summary.accounts.values():
+            _log_account_outcome(account)
+        return summary
+
+    def hourly_costs(self, accounts: Sequence[str], hours: HourRange) -> pd.DataFrame:
+        """Both phases' hourly rows of ``accounts`` in ``hours``, one phase chosen per account-hour.
+
+        Both or nothing: writing exporter hours alone would delete a day's stored raw hours.
+        """
+        label, exporter = self.settings.account_label, self.settings.exporter
+        trailing = exporter.gauge_window == "trailing_24h"
+        log.debug("Fetching Phase 2 exporter metrics for %d account(s), %s", len(accounts), hours)
+        gauges = fetch_exporter_gauges(self.client, label, accounts, hours, trailing)
+        exporter_rows = exporter_hours(gauges, hours, exporter.efficiency_scale, trailing)
+        log.debug("Fetching Phase 1 raw metrics for %d account(s), %s", len(accounts), hours)
+        raw = raw_hourly_costs(fetch_raw_metrics(self.client, label, accounts, hours), self.default_prices)
+        log_default_prices(raw.defaulted, hours)
+        return choose_phase_per_hour(exporter_rows, raw.rows)
+
+    def _run_chunk(self, hours: HourRange, accounts: list[AccountSummary]) -> set[str]:
+        """Fetch, cost and write one chunk for these accounts; returns the names of those that failed."""
+        names = [account.account for account in accounts]
+        try:
+            hourly = self.hourly_costs(names, hours)
+        except EtlError as exc:
+            failure = ChunkError("fetch", names, hours, exc)
+            log.error("Fetching %s failed for all %d account(s): %s", hours, len(names), exc)
+            for account in accounts:
+                account.failures.append(failure)
+            return set(names)
+        by_name = {account.account: account for account in accounts}
+        failed = set()
+        for name, rows in hourly.groupby(ACCOUNT_COLUMN, sort=True):
+            summary = by_name.get(str(name))
+            if summary is None:
+                continue
+            _log_phase_choice(summary.account, rows, hours)
+            if not self._write_account(summary, rows.reset_index(drop=True), hours):
+                failed.add(summary.account)
+        return failed
+
+    def _write_account(self, account: AccountSummary, hourly: pd.DataFrame, hours: HourRange) -> bool:
+        """Write one account's hours of the chunk and their days; False (and logged) when it failed."""
+        daily = daily_rollup(hourly)
+        try:
+            result = write_costs(self.engine, hourly, daily)
+        except Exception as exc:  # one account's failed write must not stop the others
+            log.error("Writing %s for %s failed: %s", hours, account.account, exc)
+            account.failures.append(ChunkError("write", [account.account], hours, exc))
+            return False
+        if result.hours_removed:
+            # Legitimate after a correction upstream, but also what an unregistered Thanos store
+            # (a partial answer without warnings) looks like: say so rather than drop them silently.
+            log.warning("Recomputing %s for %s removed %d stored hour(s) that Thanos no longer has data for",
+                        hours, account.account, result.hours_removed)
+        account.hourly_rows += result.hourly_rows
+        account.daily_rows += result.daily_rows
+        account.exporter_hours += int((hourly[PHASE_COLUMN] == PHASE_EXPORTER).sum())
+        account.raw_hours += int((hourly[PHASE_COLUMN] == PHASE_RAW).sum())
+        account.phases.update(daily[PHASE_COLUMN])
+        return True
+
+
+def _log_phase_choice(account: str, hourly: pd.DataFrame, hours: HourRange) -> None:
+    raw_hours = int((hourly[PHASE_COLUMN] == PHASE_RAW).sum())
+    if not raw_hours:
+        return
+    if raw_hours == len(hourly):
+        log.info("No Phase 2 exporter metrics found for %s, will use Phase 1 (%s)", account, hours)
+    log.info("Falling back to Phase 1 raw metric calculations for %s: %d hour(s) of %s without Phase 2 "
+             "exporter data", account, raw_hours, hours)
+
+
+def _log_account_outcome(account: AccountSummary) -> None:
+    if account.failures:
+        log.error("Account %s had %d failed chunk(s); it will be retried", account.account, len(account.failures))
+    if account.exporter_hours:
+        log.info("Using Phase 2 exporter metrics for %s: %d hour(s) over %d day(s)",
+                 account.account, account.exporter_hours, account.daily_rows)
+    if account.raw_hours:
+        log.info("Using Phase 1 raw metric calculations for %s: %d hour(s) over %d day(s)",
+                 account.account, account.raw_hours, account.daily_rows)
+    if not account.hourly_rows and not account.failures:
+        log.warning("No Phase 2 exporter metrics found for %s, and no Phase 1 raw metrics either: "
+                    "nothing written", account.account)

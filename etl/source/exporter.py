@@ -1,0 +1,34 @@
+"""Phase 2 fetch: the allocation exporter's gauges -> one wide hourly frame for all accounts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from etl.model import EXPORTER_HEALTH_COLUMN, KEY_COLUMNS, HourRange
+from etl.source.fetch import fetch_hourly, merge_columns
+from etl.source.promql import EXPORTER_HEALTH_METRIC, EXPORTER_METRICS, hourly_average, hourly_last, hourly_minimum
+from etl.source.thanos import ThanosClient
+
+
+def fetch_exporter_gauges(
+    client: ThanosClient, account_label: str, accounts: Sequence[str], hours: HourRange, trailing_24h: bool
+) -> pd.DataFrame:
+    """One query per exporter metric for all ``accounts`` over ``hours``: a wide hourly frame with a
+    column per gauge (named after the hourly column it feeds) and EXPORTER_HEALTH_COLUMN.
+
+    ``trailing_24h`` gauges are read as their last value in each hour, hourly ones as the hour's
+    average (etl.source.promql).
+    """
+    build_query = hourly_last if trailing_24h else hourly_average
+    frames = [
+        fetch_hourly(client, build_query(metric, account_label, accounts), column, hours, account_label)
+        for column, metric in EXPORTER_METRICS.items()
+    ]
+    gauges = merge_columns(frames)
+    health = fetch_hourly(client, hourly_minimum(EXPORTER_HEALTH_METRIC, account_label, accounts),
+                          EXPORTER_HEALTH_COLUMN, hours, account_label)
+    if health.empty or gauges.empty:
+        return gauges
+    return gauges.merge(health, on=KEY_COLUMNS, how="left")

@@ -1,0 +1,89 @@
+"""Database connection and schema state: engine creation, migrations, head check."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from etl.config import Settings
+from etl.errors import ConfigError, DatabaseError
+from etl.store.embedded import embedded_database_url
+
+log = logging.getLogger(__name__)
+
+# pg_advisory_xact_lock key serialising concurrent `migrate` runs ("k8scost" in ASCII).
+MIGRATION_LOCK_KEY = 0x6B38_7363_6F73_74
+
+
+def database_url(settings: Settings) -> str:
+    return settings.database.url or embedded_database_url(settings.database.embedded_data_dir)
+
+
+def connect(settings: Settings) -> Engine:
+    """An engine whose database answered a first query, or DatabaseError."""
+    url = database_url(settings)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError("database.url (DATABASE_URL)", "is not a valid SQLAlchemy URL") from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    safe = parsed.render_as_string(hide_password=True)
+    try:
+        engine = create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise DatabaseError(f"cannot connect to PostgreSQL at {safe}: {reason}") from None
+    return engine
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("migrations")))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def migrate(engine: Engine) -> tuple[str | None, str | None]:
+    """Bring the schema to head; safe when several processes run it at once. Returns (from, to)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        # The second process waits here, then finds the schema at head and does nothing.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        before = MigrationContext.configure(connection).get_current_revision()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    after = current_revision(engine)
+    return before, after
+
+
+def schema_mismatch(engine: Engine) -> str | None:
+    """None when the schema is at head; else what it is at, what this version needs, and the fix."""
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return None
+    return f"database schema is at {current or 'nothing'}, this version needs {head}: run `k8s-cost-etl migrate` first"
+
+
+def require_schema_at_head(engine: Engine) -> None:
+    problem = schema_mismatch(engine)
+    if problem:
+        raise DatabaseError(problem)

@@ -1,0 +1,55 @@
+"""Reading stored cost rows back (reports, `doctor`, tests), built from the declared tables."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+
+from etl.model import HourRange
+from etl.store.schema import daily_costs, hourly_costs
+
+
+def fetch_daily(
+    engine: Engine,
+    accounts: Iterable[str] | None = None,
+    first_day: date | None = None,
+    last_day: date | None = None,
+) -> pd.DataFrame:
+    """Daily rows as stored (Decimal money), optionally for some accounts and UTC days
+    first_day..last_day (inclusive); for reports and tests. No rows -> an empty frame that still
+    has the table's columns."""
+    query = select(daily_costs)
+    if accounts is not None:
+        query = query.where(daily_costs.c.cloud_account_id.in_(list(accounts)))
+    if first_day is not None:
+        query = query.where(daily_costs.c.usage_date >= first_day)
+    if last_day is not None:
+        query = query.where(daily_costs.c.usage_date <= last_day)
+    with engine.connect() as connection:
+        result = connection.execute(query.order_by(daily_costs.c.cloud_account_id, daily_costs.c.usage_date))
+        return pd.DataFrame(result.mappings().all(), columns=list(result.keys()))
+
+
+def fetch_phase_hours(engine: Engine, account: str, first_day: date, last_day: date) -> dict[str, int]:
+    """How many stored hours of UTC days first_day..last_day each source phase produced."""
+    hours = HourRange.for_days(first_day, last_day)
+    phase = hourly_costs.c.source_phase
+    query = (select(phase, func.count())
+             .where(hourly_costs.c.cloud_account_id == account, hourly_costs.c.hour_start >= hours.start,
+                    hourly_costs.c.hour_start < hours.end)
+             .group_by(phase).order_by(phase))
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    return {str(name): int(count) for name, count in rows}
+
+
+def fetch_account_span(engine: Engine, account: str) -> tuple[date, date] | None:
+    """The first and last UTC day with a daily row for the account; None if it has none at all."""
+    day = daily_costs.c.usage_date
+    with engine.connect() as connection:
+        first, last = connection.execute(
+            select(func.min(day), func.max(day)).where(daily_costs.c.cloud_account_id == account)).one()
+    return None if first is None else (first, last)

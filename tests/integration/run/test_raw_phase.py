@@ -1,0 +1,335 @@
+"""Phase 1 (raw OpenCost / cAdvisor metrics) backfill against a real Prometheus and PostgreSQL.
+
+Every expected figure below is computed by hand from the samples this module loads; the comments
+next to the dataset and the assertions show the arithmetic. Samples sit at :07:30, :22:30, :37:30
+and :52:30 of each hour (never on an hour edge), so every full-hour series has 4 samples an hour.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, text
+
+from etl.demo.prometheus import SampleSeries, hourly_series
+from etl.model import utc_midnight
+from etl.run.pipeline import RunSummary
+from tests.support.servers import run_backfill
+from tests.support.tables import daily_hourly_mismatches, daily_rows
+
+DAY1, DAY2 = date(2026, 10, 5), date(2026, 10, 6)
+RAW_A = "acct-p1-alpha"  # raw metrics only: two priced nodes, one unpriced node, PVCs, a load balancer
+RAW_B = "acct-p1-beta"  # raw metrics only, same node/volume names as RAW_A, other prices, no usage data
+SWITCH = "acct-p1-switch"  # raw metrics all along; exporter deployed at noon of DAY1
+GIB = 2**30
+EXPORTER = "cloudtuner_kubecost_cluster_"
+OFFSETS = (450.0, 1350.0, 2250.0, 3150.0)  # seconds into the hour of the 4 samples
+
+
+def hour(day: date, index: int) -> float:
+    return utc_midnight(day).timestamp() + index * 3600
+
+
+def sample_times(day: date, hours: range, extra: tuple[float, ...] = ()) -> list[float]:
+    """The sample instants of ``hours`` of ``day``, plus the ``extra`` instants."""
+    return [hour(day, h) + offset for h in hours for offset in OFFSETS] + list(extra)
+
+
+def steady(metric: str, labels: dict[str, str], value: float, times: list[float]) -> SampleSeries:
+    return SampleSeries(metric, labels, [(t, value) for t in times])
+
+
+def cpu_counter(labels: dict[str, str], cores: float, times: list[float]) -> SampleSeries:
+    """container_cpu_usage_seconds_total growing by ``cores`` core-seconds per second."""
+    origin = times[0] - 100_000  # a long-running counter: far from 0, so no zero-clamping applies
+    return SampleSeries("container_cpu_usage_seconds_total", labels,
+                        [(t, cores * (t - origin)) for t in times], kind="counter")
+
+
+def container(account: str, namespace: str, pod: str, name: str, node: str) -> dict[str, str]:
+    return {"tenant_id": account, "namespace": namespace, "pod": pod, "container": name, "node": node}
+
+
+def pod_workload(
+    account: str, namespace: str, pod: str, name: str, node: str, times: list[float],
+    cores: float, ram_gib: float, used_cores: float | None, used_gib: float | None,
+) -> list[SampleSeries]:
+    """OpenCost allocation series for one container and, when usage is given, the cAdvisor series a
+    real kubelet exposes for its pod: the container, the pod-level aggregate (container="") and
+    the pause container (container="POD"). The aggregate and pause series must not be counted."""
+    labels = container(account, namespace, pod, name, node)
+    series = [
+        steady("container_cpu_allocation", labels, cores, times),
+        steady("container_memory_allocation_bytes", labels, ram_gib * GIB, times),
+    ]
+    if used_cores is not None and used_gib is not None:
+        pod_level = container(account, namespace, pod, "", node)
+        pause = container(account, namespace, pod, "POD", node)
+        series += [
+            cpu_counter(labels, used_cores, times),
+            cpu_counter(pod_level, used_cores + 0.01, times),
+            cpu_counter(pause, 0.01, times),
+            steady("container_memory_working_set_bytes", labels, used_gib * GIB, times),
+            steady("container_memory_working_set_bytes", pod_level, (used_gib + 0.05) * GIB, times),
+            steady("container_memory_working_set_bytes", pause, 0.05 * GIB, times),
+        ]
+    return series
+
+
+def node_prices(
+    account: str, node: str, cpu: float | None, ram: float | None, times: list[float]
+) -> list[SampleSeries]:
+    labels = {"tenant_id": account, "node": node, "instance_type": "m5.large"}
+    series = []
+    if cpu is not None:
+        series.append(steady("node_cpu_hourly_cost", labels, cpu, times))
+    if ram is not None:
+        series.append(steady("node_ram_hourly_cost", labels, ram, times))
+    return series
+
+
+def pvc(account: str, namespace: str, pod: str, claim: str, volume: str, gib: float,
+        times: list[float]) -> SampleSeries:
+    labels = {"tenant_id": account, "namespace": namespace, "pod": pod, "persistentvolumeclaim": claim,
+              "persistentvolume": volume}
+    return steady("pod_pvc_allocation", labels, gib * GIB, times)
+
+
+OPENCOST_METRICS = {"container_cpu_allocation", "container_memory_allocation_bytes", "pod_pvc_allocation",
+                    "node_cpu_hourly_cost", "node_ram_hourly_cost", "pv_hourly_cost", "kubecost_load_balancer_cost"}
+
+
+def with_opencost_restart(series: list[SampleSeries], at: float) -> list[SampleSeries]:
+    """OpenCost restarted at ``at``: each of its series continues under a new ``instance`` label
+    (a new pod IP), as a real restart does; cAdvisor series are untouched."""
+    restarted: list[SampleSeries] = []
+    for one in series:
+        if one.metric not in OPENCOST_METRICS:
+            restarted.append(one)
+            continue
+        for instance, samples in (("10.1.0.5:9003", [s for s in one.samples if s[0] < at]),
+                                  ("10.1.0.9:9003", [s for s in one.samples if s[0] >= at])):
+            if samples:
+                restarted.append(SampleSeries(one.metric, {**one.labels, "instance": instance}, samples, one.kind))
+    return restarted
+
+
+def dataset() -> list[SampleSeries]:
+    all_day1 = sample_times(DAY1, range(24))
+    series: list[SampleSeries] = []
+
+    # RAW_A, DAY1 only.
+    #   node n1: 0.04 $/core-h, 0.005 $/GiB-h.  node n2: 0.02 $/core-h, RAM price published as 0
+    #   (-> default 0.004237).  node n3: no price series at all (-> defaults 0.031611 / 0.004237).
+    #   web-1/app on n1 all day: 2 cores, 4 GiB; uses 1 core, 1 GiB.
+    #   batch-1/worker on n2: 4 cores, 8 GiB; uses 3 cores, 6 GiB; runs hours 0-11 and is deleted
+    #   at 12:30 (its last samples are 12:07:30 and 12:22:30: half of hour 12's 4 samples).
+    #   orphan-1/main on n3 all day: 2 cores, 4 GiB; uses 0.5 core, 1 GiB.
+    #   PVs: pv-web (10 GiB, claimed by web-1) priced 0.0001 $/GiB-h, published under the
+    #   `volumename` label only; pv-cache (10 GiB, claimed by orphan-1) has no price in RAW_A.
+    #   A load balancer at 0.025 $/h all day.
+    #   OpenCost restarts at 06:30: every OpenCost series of hour 6 is split in two halves with
+    #   different `instance` labels. That must not change any figure (hour 6 is not charged twice).
+    batch_times = sample_times(DAY1, range(12), extra=(hour(DAY1, 12) + 450, hour(DAY1, 12) + 1350))
+    series += pod_workload(RAW_A, "shop", "web-1", "app", "n1", all_day1, 2, 4, 1, 1)
+    series += pod_workload(RAW_A, "jobs", "batch-1", "worker", "n2", batch_times, 4, 8, 3, 6)
+    series += pod_workload(RAW_A, "misc", "orphan-1", "main", "n3", all_day1, 2, 4, 0.5, 1)
+    series += node_prices(RAW_A, "n1", 0.04, 0.005, all_day1)
+    series += node_prices(RAW_A, "n2", 0.02, 0.0, all_day1)
+    series += [
+        pvc(RAW_A, "shop", "web-1", "data", "pv-web", 10, all_day1),
+        pvc(RAW_A, "misc", "orphan-1", "cache", "pv-cache", 10, all_day1),
+        steady("pv_hourly_cost", {"tenant_id": RAW_A, "volumename": "pv-web"}, 0.0001, all_day1),
+        steady("kubecost_load_balancer_cost",
+               {"tenant_id": RAW_A, "namespace": "shop", "service_name": "web-lb", "ingress_ip": "10.0.0.1"},
+               0.025, all_day1),
+    ]
+    series = with_opencost_restart(series, at=hour(DAY1, 6) + 1800)
+
+    # RAW_B, DAY1 only: same node and volume names as RAW_A with very different prices, which must
+    # not reach RAW_A's rows. b-app on n3 all day: 1 core at 0.5 $/core-h + 1 GiB at 0.25 $/GiB-h
+    # = 0.75 $/h -> 18 $ for the day. No cAdvisor series -> efficiencies NULL.
+    series += pod_workload(RAW_B, "b", "b-app", "main", "n3", all_day1, 1, 1, None, None)
+    series += node_prices(RAW_B, "n1", 1.0, 0.5, all_day1)
+    series += node_prices(RAW_B, "n2", 1.0, 0.5, all_day1)
+    series += node_prices(RAW_B, "n3", 0.5, 0.25, all_day1)
+    series.append(steady("pv_hourly_cost", {"tenant_id": RAW_B, "persistentvolume": "pv-cache",
+                                            "volumename": "pv-cache"}, 1.0, all_day1))
+
+    # SWITCH: raw metrics on both days: s-app on s1, 1 core at 0.1 + 1 GiB at 0.01 = 0.11 $/h,
+    # using 0.5 core (50 %) and 0.25 GiB (25 %). The exporter starts at 12:00 on DAY1 and runs on:
+    # total 1 $/h = cpu 0.6 + ram 0.3 + pv 0.1; efficiency cpu 80, ram 40, total 60. In hour 20 of
+    # DAY1 the exporter reports one failed scrape (scrape_success 1, 0, 1, 1): that hour is raw.
+    both_days = all_day1 + sample_times(DAY2, range(24))
+    series += pod_workload(SWITCH, "s", "s-app", "main", "s1", both_days, 1, 1, 0.5, 0.25)
+    series += node_prices(SWITCH, "s1", 0.1, 0.01, both_days)
+    exporter_hours = [hour(DAY1, h) for h in range(12, 24)] + [hour(DAY2, h) for h in range(24)]
+    for metric, value in (("total_cost", 1.0), ("cpu_cost", 0.6), ("ram_cost", 0.3), ("pv_cost", 0.1),
+                          ("cpu_efficiency", 80.0), ("ram_efficiency", 40.0), ("total_efficiency", 60.0)):
+        series.append(hourly_series(EXPORTER + metric, {"tenant_id": SWITCH},
+                                    {h: [value] * 4 for h in exporter_hours}))
+    health = {h: ([1.0, 0.0, 1.0, 1.0] if h == hour(DAY1, 20) else [1.0] * 4) for h in exporter_hours}
+    series.append(hourly_series("cloudtuner_kubecost_exporter_scrape_success", {"tenant_id": SWITCH}, health))
+    return series
+
+
+@pytest.fixture
+def thanos_url(prometheus_with) -> str:  # type: ignore[no-untyped-def]
+    return prometheus_with("raw-phase", dataset())
+
+
+def backfill(thanos_url: str, database_url: str, engine: Engine, **env: str) -> RunSummary:
+    return run_backfill(thanos_url, database_url, engine, DAY1, DAY2, **env)
+
+
+def hourly_rows(engine: Engine, account: str) -> dict[int, dict]:  # type: ignore[type-arg]
+    """The account's DAY1 hourly rows by hour of the day."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT * FROM k8s_hourly_costs WHERE cloud_account_id = :a AND hour_start < :end"),
+            {"a": account, "end": utc_midnight(DAY2)},
+        ).mappings().all()
+    return {row["hour_start"].astimezone(UTC).hour: dict(row) for row in rows}
+
+
+def test_raw_only_account_costs_per_day(thanos_url: str, database_url: str, engine: Engine) -> None:
+    summary = backfill(thanos_url, database_url, engine)
+    assert not summary.failed
+    alpha = daily_rows(engine)[(RAW_A, DAY1)]
+    # CPU $/h: web 2 x 0.04 = 0.08; batch 4 x 0.02 = 0.08; orphan 2 x 0.031611 (default) = 0.063222
+    #   hours 0-11: 0.223222; hour 12 (batch there half the hour: 2 cores on average): 0.183222;
+    #   hours 13-23: 0.143222.  Day: 12 x 0.223222 + 0.183222 + 11 x 0.143222 = 4.437328
+    assert alpha["cpu_cost"] == Decimal("4.437328")
+    # RAM $/h: web 4 GiB x 0.005 = 0.02; batch 8 GiB x 0.004237 (n2 price is 0 -> default) = 0.033896;
+    #   orphan 4 GiB x 0.004237 (default) = 0.016948. Hours 0-11: 0.070844; hour 12 (batch 4 GiB on
+    #   average): 0.053896; hours 13-23: 0.036948. Day: 12 x 0.070844 + 0.053896 + 11 x 0.036948 = 1.310452
+    assert alpha["ram_cost"] == Decimal("1.310452")
+    # PV $/h: pv-web 10 GiB x 0.0001 = 0.001; pv-cache 10 GiB x 0.00005479452 (default) = 0.0005479452;
+    #   0.0015479452 $/h is stored per hour as 0.001547945 (nano-dollars); day = 24 x that = 0.03715068
+    assert alpha["pv_cost"] == Decimal("0.03715068")
+    assert alpha["load_balancer_cost"] == Decimal("0.6")  # 24 x 0.025
+    assert alpha["network_cost"] == alpha["management_cost"] == Decimal("0")
+    assert alpha["total_cost"] == Decimal("6.38493068")  # 4.437328 + 1.310452 + 0.03715068 + 0.6
+    assert alpha["hours_covered"] == 24
+    assert alpha["source_phase"] == "raw"
+    # Hourly CPU efficiency (pod-level and pause series excluded): hours 0-11 (1 + 3 + 0.5) / 8 = 56.25 %;
+    #   hour 12: batch's rate over its 2 samples extrapolates by half an interval on each side:
+    #   3 cores x 1800 s / 3599.999 s = 1.5000004 cores, (1 + 1.5000004 + 0.5) / 6 -> 50.0000 %;
+    #   hours 13-23: (1 + 0.5) / 4 = 37.5 %.  Day, weighted by CPU cost:
+    #   (12 x 56.25 x 0.223222 + 50 x 0.183222 + 11 x 37.5 x 0.143222) / 4.437328 = 49.3349 %
+    assert alpha["cpu_efficiency"] == Decimal("49.3349")
+    # RAM: hours 0-11 (1 + 6 + 1) / 16 = 50 %; hour 12 (1 + 3 + 1) / 12 = 41.6667 %; hours 13-23
+    #   2 / 8 = 25 %. Day: (12 x 50 x 0.070844 + 41.6667 x 0.053896 + 11 x 25 x 0.036948) / 1.310452
+    assert alpha["ram_efficiency"] == Decimal("41.9037")
+    # Total per hour = (cpu_eff x cpu_cost + ram_eff x ram_cost) / (cpu_cost + ram_cost): hours 0-11
+    #   54.7443 %, hour 12 48.1059 %, hours 13-23 34.9366 %; the day weights them by cpu + ram cost:
+    #   (12 x 54.7443 x 0.294066 + 48.1059 x 0.237118 + 11 x 34.9366 x 0.18017) / 5.74778 = 47.6406 %
+    assert alpha["total_efficiency"] == Decimal("47.6406")
+    # Every hour priced the unpriced node n3 (and volume pv-cache) with defaults.
+    assert alpha["default_priced_hours"] == 24
+    assert alpha["default_priced_resources"] == "cpu:node/n3, ram:node/n2, ram:node/n3, storage:pv/pv-cache"
+
+
+def test_hourly_rows_follow_the_pods(thanos_url: str, database_url: str, engine: Engine) -> None:
+    backfill(thanos_url, database_url, engine)
+    hours = hourly_rows(engine, RAW_A)
+    assert sorted(hours) == list(range(24))
+    # OpenCost's restart at 06:30 split its series; hour 6 still costs what hour 5 does
+    assert hours[6]["total_cost"] == hours[5]["total_cost"] == Decimal("0.320613945")
+    assert hours[11]["cpu_cost"] == Decimal("0.223222")
+    assert hours[11]["cpu_efficiency"] == Decimal("56.25")
+    # batch-1 is gone at 12:30: half an hour of 4 cores on n2 at 0.02 -> 0.04 instead of 0.08
+    assert hours[12]["cpu_cost"] == Decimal("0.183222")
+    assert hours[12]["ram_efficiency"] == Decimal("41.6667")
+    # after the deletion: web + orphan only; n2 needs no (default) RAM price any more
+    assert hours[13]["cpu_cost"] == Decimal("0.143222")
+    assert hours[13]["total_cost"] == Decimal("0.206717945")  # 0.143222 + 0.036948 + 0.001547945 + 0.025
+    assert hours[13]["default_priced_hours"] == 1
+    assert hours[13]["default_priced_resources"] == "cpu:node/n3, ram:node/n3, storage:pv/pv-cache"
+    assert {row["source_phase"] for row in hours.values()} == {"raw"}
+
+
+def test_prices_of_one_account_never_price_another(thanos_url: str, database_url: str, engine: Engine) -> None:
+    backfill(thanos_url, database_url, engine)
+    rows = daily_rows(engine)
+    beta = rows[(RAW_B, DAY1)]
+    # b-app on RAW_B's n3: 1 core x 0.5 + 1 GiB x 0.25 = 0.75 $/h -> 12 + 6 = 18 $
+    assert beta["cpu_cost"] == Decimal("12")
+    assert beta["ram_cost"] == Decimal("6")
+    assert beta["total_cost"] == Decimal("18")
+    assert beta["default_priced_hours"] == 0
+    assert beta["default_priced_resources"] is None
+    # no cAdvisor series for RAW_B: efficiency unknown, stored as NULL, not 0
+    assert beta["cpu_efficiency"] is None
+    assert beta["ram_efficiency"] is None
+    assert beta["total_efficiency"] is None
+    # RAW_A's n3, n2 RAM and pv-cache used the defaults, not RAW_B's prices for the same names
+    # (with RAW_B's n3 price RAW_A's CPU would be 2 x 0.5 = 1 $/h for orphan alone).
+    assert rows[(RAW_A, DAY1)]["cpu_cost"] == Decimal("4.437328")
+    assert (SWITCH, DAY1) in rows and len(rows) == 4
+
+
+def test_mixed_day_takes_each_hour_from_one_phase(thanos_url: str, database_url: str, engine: Engine) -> None:
+    backfill(thanos_url, database_url, engine)
+    rows = daily_rows(engine)
+    day1 = rows[(SWITCH, DAY1)]
+    # Raw hours: 0-11 and 20 (the exporter reported a failed scrape then) = 13 h x 0.11 = 1.43 $.
+    # Exporter hours: 12-19 and 21-23 = 11 h x 1 = 11 $.  Raw metrics kept flowing after noon but
+    # are not added on top of the exporter's figures.
+    assert day1["total_cost"] == Decimal("12.43")
+    assert day1["cpu_cost"] == Decimal("7.9")  # 13 x 0.1 + 11 x 0.6
+    assert day1["ram_cost"] == Decimal("3.43")  # 13 x 0.01 + 11 x 0.3
+    assert day1["pv_cost"] == Decimal("1.1")  # 11 x 0.1 (no PVC in the raw metrics)
+    assert day1["hours_covered"] == 24
+    assert day1["source_phase"] == "mixed"
+    # CPU efficiency weighted by CPU cost: (13 x 0.1 x 50 + 11 x 0.6 x 80) / 7.9 = 75.0633 %
+    assert day1["cpu_efficiency"] == Decimal("75.0633")
+    # RAM: (13 x 0.01 x 25 + 11 x 0.3 x 40) / 3.43 = 39.4315 %
+    assert day1["ram_efficiency"] == Decimal("39.4315")
+    # Total: raw hours (50 x 0.1 + 25 x 0.01) / 0.11 = 47.7273 %, exporter hours 60 %:
+    #   (13 x 0.11 x 47.7273 + 11 x 0.9 x 60) / (13 x 0.11 + 11 x 0.9) = 58.4510 %
+    assert day1["total_efficiency"] == Decimal("58.451")
+    hours = hourly_rows(engine, SWITCH)
+    phases = {h: row["source_phase"] for h, row in hours.items()}
+    assert phases == {h: ("raw" if h < 12 or h == 20 else "exporter") for h in range(24)}
+    assert hours[11]["total_cost"] == Decimal("0.11")
+    assert hours[12]["total_cost"] == Decimal("1")
+    day2 = rows[(SWITCH, DAY2)]
+    assert day2["total_cost"] == Decimal("24")  # exporter only: 24 x 1, no raw 24 x 0.11 on top
+    assert day2["source_phase"] == "exporter"
+
+
+def test_daily_rows_equal_the_sum_of_hourly_rows(thanos_url: str, database_url: str, engine: Engine) -> None:
+    backfill(thanos_url, database_url, engine)
+    assert daily_hourly_mismatches(engine) == []
+
+
+def test_default_prices_are_configurable(thanos_url: str, database_url: str, engine: Engine) -> None:
+    backfill(thanos_url, database_url, engine, DEFAULT_CPU_PRICE="0.05", ACCOUNTS=RAW_A)
+    # orphan's 2 cores on n3 now cost 2 x 0.05 = 0.1 $/h instead of 0.063222:
+    #   4.437328 + 24 x (0.1 - 0.063222) = 5.32
+    assert daily_rows(engine)[(RAW_A, DAY1)]["cpu_cost"] == Decimal("5.32")
+
+
+def test_logs_name_the_phase_and_the_defaulted_resources(
+    thanos_url: str, database_url: str, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        backfill(thanos_url, database_url, engine)
+    messages = [record.getMessage() for record in caplog.records]
+
+    def logged(prefix: str) -> bool:
+        return any(message.startswith(prefix) for message in messages)
+
+    assert logged(f"No Phase 2 exporter metrics found for {RAW_A}, will use Phase 1")
+    assert logged(f"Falling back to Phase 1 raw metric calculations for {RAW_A}")
+    assert logged(f"Falling back to Phase 1 raw metric calculations for {SWITCH}")
+    assert not logged(f"No Phase 2 exporter metrics found for {SWITCH}")
+    assert logged(f"Using Phase 2 exporter metrics for {SWITCH}")
+    assert logged(f"No cpu price for node n3 of account {RAW_A} in 24 hour(s)")
+    assert any(f"No storage price for pv pv-cache of account {RAW_A}" in message
+               and "priced at the default 0.00005479452 USD per GiB-hour" in message for message in messages)
+    assert not logged(f"No cpu price for node n3 of account {RAW_B}")
