@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import Engine, text
 
 from etl.demo.prometheus import SampleSeries, hourly_series
-from etl.model import utc_midnight
+from etl.model import GIB, utc_midnight
 from etl.run.pipeline import RunSummary
+from tests.support.datasets import P, cpu_counter, hour, sample_times, steady
 from tests.support.servers import run_backfill
 from tests.support.tables import daily_hourly_mismatches, daily_rows
 
@@ -24,31 +25,8 @@ DAY1, DAY2 = date(2026, 10, 5), date(2026, 10, 6)
 RAW_A = "acct-p1-alpha"  # raw metrics only: two priced nodes, one unpriced node, PVCs, a load balancer
 RAW_B = "acct-p1-beta"  # raw metrics only, same node/volume names as RAW_A, other prices, no usage data
 SWITCH = "acct-p1-switch"  # raw metrics all along; exporter deployed at noon of DAY1
-GIB = 2**30
-EXPORTER = "cloudtuner_kubecost_cluster_"
-OFFSETS = (450.0, 1350.0, 2250.0, 3150.0)  # seconds into the hour of the 4 samples
 
-
-def hour(day: date, index: int) -> float:
-    return utc_midnight(day).timestamp() + index * 3600
-
-
-def sample_times(day: date, hours: range, extra: tuple[float, ...] = ()) -> list[float]:
-    """The sample instants of ``hours`` of ``day``, plus the ``extra`` instants."""
-    return [hour(day, h) + offset for h in hours for offset in OFFSETS] + list(extra)
-
-
-def steady(metric: str, labels: dict[str, str], value: float, times: list[float]) -> SampleSeries:
-    return SampleSeries(metric, labels, [(t, value) for t in times])
-
-
-def cpu_counter(labels: dict[str, str], cores: float, times: list[float]) -> SampleSeries:
-    """container_cpu_usage_seconds_total growing by ``cores`` core-seconds per second."""
-    origin = times[0] - 100_000  # a long-running counter: far from 0, so no zero-clamping applies
-    return SampleSeries("container_cpu_usage_seconds_total", labels,
-                        [(t, cores * (t - origin)) for t in times], kind="counter")
-
-
+EXPORTER = P
 def container(account: str, namespace: str, pod: str, name: str, node: str) -> dict[str, str]:
     return {"tenant_id": account, "namespace": namespace, "pod": pod, "container": name, "node": node}
 

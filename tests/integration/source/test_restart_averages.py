@@ -19,12 +19,13 @@ from etl.demo.prometheus import SampleSeries
 from etl.model import utc_midnight
 from etl.run.pipeline import Pipeline
 from etl.source.thanos import ThanosClient
+from tests.support.datasets import OFFSETS
 from tests.support.servers import make_settings
 from tests.support.tables import daily_rows
 
 DAY = date(2026, 8, 20)
 START = utc_midnight(DAY).timestamp()
-OFFSETS = (450.0, 1350.0, 2250.0, 3150.0)
+
 RESTART = START + 5 * 3600 + 2700  # 05:45
 EXPORTER = "acct-exporter-restart"
 RAW = "acct-raw-restart"
