@@ -31,7 +31,10 @@ log = logging.getLogger(__name__)
 
 # Thanos refuses range queries returning more points than this per series.
 MAX_POINTS_PER_SERIES = 11_000
+# The retry policy: these answers (and timeouts, refused connections) are worth another attempt,
+# up to thanos.retries more, waiting backoff_seconds x 2^n between them but never more than this.
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+MAX_BACKOFF_SECONDS = 30
 
 
 class _RetryableError(ThanosError):
@@ -85,12 +88,13 @@ RequestObserver = Callable[[str, float, bool], None]
 
 
 class ThanosClient:
-    def __init__(self, settings: ThanosSettings, observer: RequestObserver | None = None) -> None:
+    def __init__(self, settings: ThanosSettings, observer: RequestObserver | None = None,
+                 session: requests.Session | None = None) -> None:
         self._settings = settings
         self.observer = observer
         self.base_url = settings.require_url()
         self.safe_url = redact_url(self.base_url)
-        self._session = requests.Session()
+        self._session = session or requests.Session()
         self._session.headers.update(settings.headers)
         self._session.headers["Accept"] = "application/json"
         token = settings.bearer_token
@@ -107,7 +111,7 @@ class ThanosClient:
         self._request_with_retries = retry(
             retry=retry_if_exception(lambda exc: isinstance(exc, _RetryableError)),
             stop=stop_after_attempt(settings.retries + 1),
-            wait=wait_exponential(multiplier=settings.backoff_seconds, max=30),
+            wait=wait_exponential(multiplier=settings.backoff_seconds, max=MAX_BACKOFF_SECONDS),
             before_sleep=_log_retry,
             reraise=True,
         )(self._request_once)
