@@ -58,7 +58,8 @@ class ThanosSettings(_Section):
 
 class DatabaseSettings(_Section):
     url: str | None = Field(default=None, repr=False)
-    embedded_data_dir: str = ".k8s-cost-etl/pgdata"
+    # None: the per-user data directory (etl.store.embedded.default_data_dir).
+    embedded_data_dir: str | None = None
 
 
 class ExporterSettings(_Section):
@@ -120,6 +121,8 @@ class Settings(_Section):
     account_label: str = Field(default="tenant_id", pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")
     accounts: list[str] = Field(default_factory=list)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # text: "time LEVEL logger: message"; json: one object per line for a cluster's log stack.
+    log_format: Literal["text", "json"] = "text"
 
 
 def _split_list(raw: str) -> list[str]:
@@ -168,6 +171,7 @@ ENV_OVERRIDES: dict[str, tuple[str, Any]] = {
     "ACCOUNT_LABEL": ("account_label", str),
     "ACCOUNTS": ("accounts", _split_list),
     "LOG_LEVEL": ("log_level", lambda raw: raw.upper()),
+    "LOG_FORMAT": ("log_format", lambda raw: raw.lower()),
 }
 
 
@@ -196,6 +200,8 @@ def load_settings(config_file: str | Path | None = None, environ: Mapping[str, s
             loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         except OSError as exc:
             raise ConfigError("config file", f"cannot read {path}: {exc.strerror}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError("config file", f"{path} is not UTF-8 text (byte {exc.start})") from exc
         except yaml.YAMLError as exc:
             raise ConfigError("config file", f"{path} is not valid YAML: {exc}") from exc
         if loaded is not None and not isinstance(loaded, dict):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from etl.model import HourRange
+if TYPE_CHECKING:  # the CLI imports this module before it knows it needs pandas (etl.model)
+    from etl.model import HourRange
 
 
 class EtlError(Exception):

@@ -10,19 +10,36 @@ import re
 from datetime import UTC, date, datetime
 
 from etl import __version__
-from etl.config import CONFIG_FILE_ENV
+from etl.cli.logs import LOG_FORMATS
 from etl.errors import InputError
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# etl.config.CONFIG_FILE_ENV, spelled here so that --help does not import pydantic and YAML (a
+# unit test keeps the two equal).
+CONFIG_FILE_ENV = "K8S_COST_ETL_CONFIG"
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 def parse_day(raw: str, flag: str) -> date:
     if not _DATE.match(raw):
         raise InputError(f"{flag} {raw!r}: expected a date as YYYY-MM-DD")
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise InputError(f"{flag} {raw!r}: not a real calendar date") from None
+    if day == date.max:  # a range ends at the midnight after its last day, which this day lacks
+        raise InputError(f"{flag} {raw!r}: too far in the future")
+    return day
+
+
+def _global_flags(parser: argparse.ArgumentParser, default: object) -> None:
+    """The flags every command takes, before or after the command's name. A subcommand's copy
+    defaults to SUPPRESS, so it sets a value only when given and never hides the global one."""
+    parser.add_argument("--config", metavar="FILE", default=default, help=f"YAML settings file (or ${CONFIG_FILE_ENV})")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default=default,
+                        help="override the configured log level (LOG_LEVEL)")
+    parser.add_argument("--log-format", choices=LOG_FORMATS, default=default,
+                        help="text (default) or json: one JSON object per line, for a cluster's log stack (LOG_FORMAT)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,15 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
         "3 Thanos or database unreachable, 4 no cost rows to report, 130/143 stopped by SIGINT/SIGTERM.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--config", metavar="FILE", help="YAML settings file")
-    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                        help="override the configured log level")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _global_flags(parser, None)
+    shared = argparse.ArgumentParser(add_help=False)
+    _global_flags(shared, argparse.SUPPRESS)
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("migrate", help="bring the database schema to the latest version",
+    def command(name: str, **kwargs: str) -> argparse.ArgumentParser:
+        return subparsers.add_parser(name, parents=[shared], **kwargs)  # type: ignore[arg-type]
+
+    command("migrate", help="bring the database schema to the latest version",
                         description="Apply pending migrations; safe to run from several processes at once.")
 
-    backfill = commands.add_parser(
+    backfill = command(
         "backfill", help="rebuild a historical range of days",
         description="Recompute the given UTC days (inclusive) from Thanos and upsert them. "
         "Re-running never double counts.",
@@ -56,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="recompute every chunk, even those an interrupted earlier backfill of the same "
                           "range finished (by default such a backfill is resumed)")
 
-    run = commands.add_parser(
+    run = command(
         "run", help="one ingestion cycle: catch up each account through the last complete hour",
         description="Recompute each account from min(its watermark, today - run.lookback_days) "
         "(LOOKBACK_DAYS, default 3) through the last complete hour, so late samples and downtime "
@@ -65,14 +85,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--account", action="append", default=[], metavar="ID", help="only this account")
 
-    commands.add_parser(
+    demo = command(
         "demo", help="backfill a synthetic week from a local Prometheus and print the daily costs",
         description="Starts a local Prometheus (needs the prometheus and promtool binaries) loaded with a "
-        "synthetic week for four clusters (exporter, raw-only and mixed), backfills it into the database "
-        "(embedded unless DATABASE_URL is set) through the real pipeline, and prints the daily cost tables.",
+        "synthetic week for four clusters (exporter, raw-only and mixed), backfills it into the embedded "
+        "database through the real pipeline, and prints the daily cost tables. DATABASE_URL is ignored: demo "
+        "accounts go into another database only when --database-url names it.",
     )
+    demo.add_argument("--serve", action="store_true",
+                      help="keep the demo Prometheus running after the backfill, print the `export THANOS_URL=...` "
+                      "line to use it with backfill, run, doctor and schedule, and stop on Ctrl-C")
+    demo.add_argument("--database-url", metavar="URL",
+                      help="write the demo accounts into this database instead of the embedded one")
 
-    report = commands.add_parser(
+    report = command(
         "report", help="an account's cluster costs for a range of days, read from PostgreSQL",
         description="Print what the platform's kubecost_cluster_costs endpoint returns for one cloud account "
         "over UTC days START..END (inclusive), from the stored daily rows, with per-day rows added. Money is "
@@ -88,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--plot", metavar="FILE.png",
                         help="also draw a stacked daily cost chart by component (needs the 'plot' extra)")
 
-    doctor = commands.add_parser(
+    doctor = command(
         "doctor", help="check Thanos, the database and the account labels; non-zero exit on a problem",
         description="Checks PostgreSQL (reachable, schema at head, accounts failing), Thanos (reachable), "
         "lists the account ids seen per phase, and flags: a configured account absent in Thanos, account ids "
@@ -102,7 +128,24 @@ def build_parser() -> argparse.ArgumentParser:
                         help="exporter gauges without a sample for H hours are stale (default 3)")
     doctor.add_argument("--at", metavar="YYYY-MM-DDTHH:MM", help="check as of this UTC time (default: now)")
 
-    commands.add_parser(
+    export = command(
+        "export", help="write stored daily costs as a FinOps FOCUS file (CSV or Parquet)",
+        description="Write the stored daily rows of UTC days START..END (inclusive) as FOCUS 1.x cost and usage "
+        "rows: one row per account and day (--by cluster), ChargePeriodStart/End, BilledCost = EffectiveCost = "
+        "ListCost in USD, SubAccountId = the cloud account, and x_ columns for the cost split, efficiency and "
+        "potential savings. Reads only the database. See docs/focus.md.",
+    )
+    export.add_argument("--format", choices=["focus"], default="focus", help="the export format (focus)")
+    export.add_argument("--start", required=True, metavar="YYYY-MM-DD", help="first UTC day")
+    export.add_argument("--end", required=True, metavar="YYYY-MM-DD", help="last UTC day (inclusive)")
+    export.add_argument("--account", action="append", default=[], metavar="ID",
+                        help="only this account (repeatable); default: every account")
+    export.add_argument("--by", choices=["cluster"], default="cluster",
+                        help="one row per account and day (cluster); per namespace is to come")
+    export.add_argument("-o", "--output", required=True, metavar="FILE.csv|FILE.parquet",
+                        help="the file to write; its suffix picks CSV or Parquet (Parquet needs the 'parquet' extra)")
+
+    command(
         "schedule", help="run forever: one ingestion cycle per cron tick, with health and metrics",
         description="Long-running daemon: runs the `run` cycle on schedule.cron (SCHEDULE_CRON, UTC, default "
         "7 minutes past every hour) and at start-up (schedule.run_on_start), one cycle at a time, missed "

@@ -10,7 +10,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from etl.config import Settings
@@ -27,15 +27,30 @@ def database_url(settings: Settings) -> str:
     return settings.database.url or embedded_database_url(settings.database.embedded_data_dir)
 
 
-def connect(settings: Settings) -> Engine:
-    """An engine whose database answered a first query, or DatabaseError."""
-    url = database_url(settings)
+# URL schemes naming PostgreSQL: SQLAlchemy's, and libpq's / Heroku's `postgres://`.
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+DATABASE_URL_FIELD = "database.url (DATABASE_URL)"
+EXAMPLE_URL = "postgresql://user:password@host:5432/db"
+
+
+def postgres_url(url: str) -> URL:
+    """``url`` as a SQLAlchemy URL for psycopg2; ConfigError unless it names PostgreSQL."""
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ConfigError("database.url (DATABASE_URL)", "is not a valid SQLAlchemy URL") from None
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg2")
+        raise ConfigError(DATABASE_URL_FIELD, f"is not a database URL ({EXAMPLE_URL})") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend not in POSTGRES_SCHEMES:
+        raise ConfigError(DATABASE_URL_FIELD, f"{backend}:// is not PostgreSQL: the tool stores its rows in "
+                          f"PostgreSQL only ({EXAMPLE_URL})")
+    if driver not in ("", "psycopg2"):
+        raise ConfigError(DATABASE_URL_FIELD, f"driver {driver!r} is not installed; use postgresql:// (psycopg2)")
+    return parsed.set(drivername="postgresql+psycopg2")
+
+
+def connect(settings: Settings) -> Engine:
+    """An engine whose database answered a first query, or DatabaseError."""
+    parsed = postgres_url(database_url(settings))
     safe = parsed.render_as_string(hide_password=True)
     try:
         engine = create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})

@@ -11,8 +11,11 @@ Helpers that use them (settings, a backfill, table readers) live in tests.suppor
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -20,14 +23,22 @@ from sqlalchemy.engine import make_url
 
 from etl.demo.prometheus import LocalPrometheus, SampleSeries
 from etl.store.db import migrate
-from etl.store.embedded import embedded_database_url
+from etl.store.embedded import embedded_database_url, stop_embedded
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or embedded_database_url(tmp_path_factory.mktemp("pg") / "data")
+def pg_server_url() -> Iterator[str]:
+    if os.environ.get("TEST_DATABASE_URL"):
+        yield os.environ["TEST_DATABASE_URL"]
+        return
+    # Not under pytest's own temporary directory: as root that one is private (0700), and the server
+    # runs as another user that must reach its data (etl.store.embedded refuses to loosen a parent).
+    data_dir = Path(tempfile.mkdtemp(prefix="k8s-cost-etl-test-pg-"))
+    yield embedded_database_url(data_dir)
+    stop_embedded(data_dir)
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture
