@@ -9,23 +9,31 @@ import logging
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from etl.cli.exits import EXIT_ACCOUNT_FAILED, EXIT_DEPENDENCY, EXIT_NO_DATA, EXIT_OK, print_error
 from etl.cli.parser import parse_day, parse_instant
+from etl.cli.progress import backfill_progress
 from etl.config import Settings
-from etl.errors import InputError, ThanosError
+from etl.errors import EtlError, InputError, ThanosError
+from etl.model import HourRange
 from etl.read.doctor import diagnose
 from etl.read.report import cluster_costs, require_ordered
-from etl.render import doctor_lines, outcome_lines, report_table_lines, summary_lines
+from etl.render import doctor_lines, outcome_lines, report_table_lines, sandbox_lines, summary_lines
+from etl.run.catchup import backfill_days, last_complete_hour_end
 from etl.run.daemon import Daemon
+from etl.run.requested import unknown_accounts
 from etl.run.runner import CycleOutcome, Runner
 from etl.run.signals import StopSignals
 from etl.source.thanos import ThanosClient
 from etl.store.db import connect, migrate, require_schema_at_head
 from etl.store.reader import fetch_account_span
 from etl.store.schema import STATUS_INTERRUPTED
+
+if TYPE_CHECKING:
+    from etl.demo import DemoResult
 
 log = logging.getLogger("etl")
 
@@ -47,17 +55,11 @@ def _open_thanos(settings: Settings) -> ThanosClient:
     return client
 
 
-def _progress_bar(total: int | None) -> tuple[Callable[[int], None], Callable[[], None]]:
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, unit="account-day", disable=not sys.stderr.isatty(), file=sys.stderr)
-    return bar.update, bar.close
-
-
-def _exit_code(outcome: CycleOutcome, signals: StopSignals) -> int:
+def _exit_code(outcome: CycleOutcome, signals: StopSignals, left_out: bool = False) -> int:
+    """``left_out``: a requested account was unknown to Thanos (a failure the run log does not hold)."""
     if outcome.status == STATUS_INTERRUPTED:
         return signals.exit_code()
-    return EXIT_ACCOUNT_FAILED if outcome.failed else EXIT_OK
+    return EXIT_ACCOUNT_FAILED if outcome.failed or left_out else EXIT_OK
 
 
 def _no_data_message(engine: Engine, account: str, first_day: date, last_day: date) -> str:
@@ -99,29 +101,53 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
+def _backfill_range(args: argparse.Namespace, now: datetime) -> tuple[date, date]:
     first_day, last_day = _day_range(args)
+    days = backfill_days(first_day, last_day, last_complete_hour_end(now))
+    if days[1] < last_day:
+        log.warning("--end %s is in the future: the backfill stops at %s (today's finished hours); "
+                    "`run` keeps today current", last_day, days[1])
+    return days
+
+
+def _known_accounts(settings: Settings, client: ThanosClient, requested: list[str], now: datetime) -> list[str]:
+    """The requested ids Thanos knows; the others are warned about and left out (etl.run.requested)."""
+    unknown = unknown_accounts(client, settings.account_label, requested, now)
+    for name in unknown:
+        log.warning("Account %s has no data anywhere in Thanos (no exporter or raw series under `%s`): check the "
+                    "id (`k8s-cost-etl doctor` lists the accounts Thanos knows); nothing is recorded for it",
+                    name, settings.account_label)
+    known = [name for name in requested if name not in unknown]
+    if requested and not known:
+        raise EtlError("none of the requested accounts has data in Thanos; nothing was computed")
+    return known
+
+
+def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    first_day, last_day = _backfill_range(args, now)
     engine = _open_database(settings)
     client = _open_thanos(settings)
+    requested = _known_accounts(settings, client, args.account, now)
     signals = StopSignals().install()
     runner = Runner(settings, client, engine, stop_requested=signals.requested)
-    # Counted in account-days; the total is unknown until the accounts are resolved.
-    advance, close = _progress_bar(None)
-    try:
-        outcome = runner.backfill(first_day, last_day, args.account, restart=args.restart, progress=advance)
-    finally:
-        close()
+    # Resolved here (discovery included) so the bar knows its total before it starts.
+    names = runner.pipeline.resolve_accounts(requested, HourRange.for_days(first_day, last_day).clipped_to(
+        last_complete_hour_end(now)))
+    with backfill_progress(names, first_day, last_day, settings.thanos.chunk_days) as bar:
+        outcome = runner.backfill(first_day, last_day, names, restart=args.restart, now=now, progress=bar.advance)
     _print_lines(outcome_lines(outcome))
-    return _exit_code(outcome, signals)
+    return _exit_code(outcome, signals, left_out=len(requested) < len(set(args.account)))
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     engine = _open_database(settings)
     client = _open_thanos(settings)
+    requested = _known_accounts(settings, client, args.account, datetime.now(UTC))
     signals = StopSignals().install()
-    outcome = Runner(settings, client, engine, stop_requested=signals.requested).run_cycle(accounts=args.account)
+    outcome = Runner(settings, client, engine, stop_requested=signals.requested).run_cycle(accounts=requested)
     _print_lines(outcome_lines(outcome))
-    return _exit_code(outcome, signals)
+    return _exit_code(outcome, signals, left_out=len(requested) < len(set(args.account)))
 
 
 def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
@@ -148,17 +174,47 @@ def cmd_schedule(settings: Settings, _args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
-    from etl.demo import run_demo
-
-    result = run_demo(settings)
+def _print_demo(result: DemoResult) -> None:
     _print_lines(summary_lines("demo backfill", result.summary))
     print(f"\nDaily costs stored in {result.database} (table k8s_daily_costs), as "
           "`k8s-cost-etl report --format table` shows them:")
     for report in result.reports:
         print()
         _print_lines(report_table_lines(report))
+
+
+def _serve_demo(result: DemoResult, thanos_url: str, own_database: bool) -> None:
+    """Print how to use the running sandbox, then wait for Ctrl-C (or SIGTERM)."""
+    _print_demo(result)
+    _print_lines(sandbox_lines(thanos_url, result.first_day, result.last_day, own_database=own_database))
+    sys.stdout.flush()
+    signals = StopSignals().install()
+    signals.event.wait()
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from etl.demo import run_demo
+
+    serve = (lambda result, url: _serve_demo(result, url, own_database=bool(args.database_url))) if args.serve else None
+    result = run_demo(settings, args.database_url, serve=serve)
+    if not args.serve:
+        _print_demo(result)
     return EXIT_ACCOUNT_FAILED if result.summary.failed else EXIT_OK
+
+
+def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
+    from etl.read.focus import read_focus, write_focus
+
+    first_day, last_day = _day_range(args)
+    engine = _open_database(settings)
+    rows = read_focus(engine, args.by, args.account, first_day, last_day)
+    write_focus(rows, args.output)
+    accounts = rows["SubAccountId"].nunique()
+    print(f"{len(rows)} FOCUS row(s) ({accounts} account(s), {first_day}..{last_day}) written to {args.output}")
+    if rows.empty:
+        log.warning("No stored cost rows in %s..%s%s: the file has the header only (run `backfill` first)",
+                    first_day, last_day, f" for {', '.join(args.account)}" if args.account else "")
+    return EXIT_OK
 
 
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
@@ -169,6 +225,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], int]] = {
     "report": cmd_report,
     "schedule": cmd_schedule,
     "doctor": cmd_doctor,
+    "export": cmd_export,
 }
 
 

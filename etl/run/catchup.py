@@ -11,6 +11,8 @@ import shlex
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from etl.errors import InputError
+
 DayGap = tuple[date, date]
 
 
@@ -75,3 +77,14 @@ def gap_after_backfill(gap: DayGap | None, first_day: date, last_day: date) -> D
 
 def backfill_command(account: str, gap: DayGap) -> str:
     return f"k8s-cost-etl backfill --start {gap[0]} --end {gap[1]} --account {shlex.quote(account)}"
+
+
+def backfill_days(first_day: date, last_day: date, latest_end: datetime) -> tuple[date, date]:
+    """The days of a backfill asked for first_day..last_day, when the hours before ``latest_end``
+    (last_complete_hour_end) are over: the end is clipped to today (its finished hours are computed,
+    the running hour never); a start after the last complete hour has nothing to compute (InputError)."""
+    today = latest_end.date() if latest_end.time() else latest_end.date() - timedelta(days=1)
+    if first_day > today:
+        raise InputError(f"--start {first_day} is after the last complete hour ({latest_end:%Y-%m-%dT%H:%MZ}): "
+                         "nothing to compute yet")
+    return first_day, min(last_day, today)

@@ -21,7 +21,7 @@ from tests.support.servers import cli_env
 
 
 def test_demo_backfills_a_week_for_every_cluster(database_url: str, engine: Engine) -> None:
-    result = subprocess.run([sys.executable, "-m", "etl", "demo"], env=cli_env("", database_url),
+    result = subprocess.run([sys.executable, "-m", "etl", "demo", "--database-url", database_url], env=cli_env("", ""),
                             capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     assert "4 account(s), 7 day(s), 28 daily and 672 hourly row(s)" in result.stdout

@@ -91,3 +91,10 @@ def test_secrets_do_not_appear_in_repr() -> None:
 def test_missing_thanos_url_is_reported_by_name() -> None:
     with pytest.raises(ConfigError, match="THANOS_URL"):
         load_settings(environ={}).thanos.require_url()
+
+
+def test_a_config_file_that_is_not_utf8_is_a_configuration_error(tmp_path: Path) -> None:
+    config = tmp_path / "latin1.yaml"
+    config.write_bytes("account_label: tenant_id  # caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match="config file: .*latin1.yaml is not UTF-8 text"):
+        load_settings(config, environ={})

@@ -1,0 +1,35 @@
+"""The command line's grammar: global flags anywhere, dates that a range can hold."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from etl.cli import parser
+from etl.config import CONFIG_FILE_ENV
+from etl.errors import InputError
+
+
+def test_global_flags_work_before_and_after_the_command() -> None:
+    before = parser.build_parser().parse_args(["--config", "a.yaml", "--log-level", "DEBUG", "run"])
+    after = parser.build_parser().parse_args(["run", "--config", "a.yaml", "--log-format", "json"])
+    neither = parser.build_parser().parse_args(["run"])
+    assert (before.config, before.log_level, before.log_format) == ("a.yaml", "DEBUG", None)
+    assert (after.config, after.log_level, after.log_format) == ("a.yaml", None, "json")
+    assert (neither.config, neither.log_level, neither.log_format) == (None, None, None)
+
+
+def test_a_flag_after_the_command_wins_over_the_same_flag_before_it() -> None:
+    args = parser.build_parser().parse_args(["--log-level", "INFO", "doctor", "--log-level", "ERROR"])
+    assert args.log_level == "ERROR"
+
+
+def test_the_parser_names_the_config_variable_the_settings_read() -> None:
+    assert parser.CONFIG_FILE_ENV == CONFIG_FILE_ENV
+
+
+def test_the_last_representable_day_is_refused_with_the_flag_named() -> None:
+    assert parser.parse_day("9999-12-30", "--end") == date(9999, 12, 30)
+    with pytest.raises(InputError, match="--end '9999-12-31': too far in the future"):
+        parser.parse_day("9999-12-31", "--end")
