@@ -14,11 +14,12 @@ from sqlalchemy import Engine
 from etl.config import Settings
 from etl.costing.exporter import exporter_hours
 from etl.costing.phase import choose_phase_per_hour
-from etl.costing.raw import DefaultPrices, log_default_prices, raw_hourly_costs
+from etl.costing.raw import DefaultPrices, raw_hourly_costs
 from etl.costing.rollup import daily_rollup
 from etl.errors import ChunkError, EtlError
 from etl.model import ACCOUNT_COLUMN, PHASE_COLUMN, PHASE_EXPORTER, PHASE_RAW, HourRange
 from etl.run.catchup import day_chunks, last_complete_hour_end
+from etl.run.notices import DefaultPriceNotices
 from etl.source.exporter import fetch_exporter_gauges
 from etl.source.fetch import discover_accounts
 from etl.source.raw import fetch_raw_metrics
@@ -83,6 +84,7 @@ class Pipeline:
         pricing = settings.pricing
         self.default_prices = DefaultPrices(pricing.default_cpu_price, pricing.default_ram_price,
                                             pricing.default_storage_price)
+        self.notices = DefaultPriceNotices()
 
     def resolve_accounts(self, requested: Sequence[str], hours: HourRange) -> list[str]:
         if requested:
@@ -112,6 +114,7 @@ class Pipeline:
         asked before each chunk, so a shutdown never leaves a chunk half-written.
         """
         latest_end = last_complete_hour_end(now or datetime.now(UTC))
+        self.notices = DefaultPriceNotices()  # each account is in one run_range call per run
         full_range = HourRange.for_days(first_day, last_day).clipped_to(latest_end)
         names = self.resolve_accounts(accounts, full_range)
         summary = RunSummary(first_day, last_day, {name: AccountSummary(name) for name in names})
@@ -146,8 +149,9 @@ class Pipeline:
         exporter_rows = exporter_hours(gauges, hours, exporter.efficiency_scale, trailing)
         log.debug("Fetching Phase 1 raw metrics for %d account(s), %s", len(accounts), hours)
         raw = raw_hourly_costs(fetch_raw_metrics(self.client, label, accounts, hours), self.default_prices)
-        log_default_prices(raw.defaulted, hours)
-        return choose_phase_per_hour(exporter_rows, raw.rows)
+        chosen = choose_phase_per_hour(exporter_rows, raw.rows)
+        self.notices.warn(raw.defaulted, chosen, hours)
+        return chosen
 
     def _run_chunk(self, hours: HourRange, accounts: list[AccountSummary]) -> set[str]:
         """Fetch, cost and write one chunk for these accounts; returns the names of those that failed."""
