@@ -26,6 +26,7 @@ from tenacity import (
 
 from etl.config import ThanosSettings
 from etl.errors import ConfigError, PartialResponseError, ThanosError
+from etl.source.connect_errors import connection_failure, is_tls_failure
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +125,13 @@ class ThanosClient:
         body_params, url_params = (params, None) if method == "POST" else (None, params)
         try:
             response = self._session.request(method, url, data=body_params, params=url_params, timeout=timeout)
+        except (requests.ConnectTimeout, requests.ConnectionError) as exc:
+            # Said why (DNS, TLS, refused, timeout); a failed TLS verification does not heal by retrying.
+            reason = connection_failure(exc, url, timeout[0])
+            failure = ThanosError if is_tls_failure(exc) else _RetryableError
+            raise failure(f"cannot connect to Thanos at {self.safe_url}: {reason}") from None
         except requests.Timeout:
             raise _RetryableError(f"Thanos at {self.safe_url} timed out on {path}") from None
-        except requests.ConnectionError:
-            raise _RetryableError(f"cannot connect to Thanos at {self.safe_url}") from None
         except requests.RequestException as exc:
             raise ThanosError(f"request to Thanos at {self.safe_url} failed: {type(exc).__name__}") from None
         if response.status_code in RETRYABLE_STATUS:
