@@ -124,7 +124,10 @@ class ThanosClient:
         # Queries go as POST forms: a long account matcher would overflow a URL.
         body_params, url_params = (params, None) if method == "POST" else (None, params)
         try:
-            response = self._session.request(method, url, data=body_params, params=url_params, timeout=timeout)
+            # verify passed per request: requests lets REQUESTS_CA_BUNDLE override a session's own setting,
+            # which would silently ignore THANOS_CA_FILE / THANOS_VERIFY_TLS.
+            response = self._session.request(method, url, data=body_params, params=url_params, timeout=timeout,
+                                             verify=self._session.verify)
         except (requests.ConnectTimeout, requests.ConnectionError) as exc:
             # Said why (DNS, TLS, refused, timeout); a failed TLS verification does not heal by retrying.
             reason = connection_failure(exc, url, timeout[0])
