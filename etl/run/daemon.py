@@ -19,6 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 
 from etl.config import Settings
+from etl.errors import EtlError
 from etl.run.health import EtlMetrics, HealthServer, HealthState
 from etl.run.runner import CycleOutcome, Runner
 from etl.source.thanos import ThanosClient
@@ -66,6 +67,9 @@ class Daemon:
             log.info("Cycle #%d %s: %d account(s) computed, %d failed, %d skipped, %d row(s) written",
                      outcome.run_id, status, len(outcome.summary.accounts), len(outcome.failed),
                      len(outcome.skipped), outcome.summary.rows_written)
+        except EtlError as exc:  # expected (Thanos down, ...): one line; the whole chain at DEBUG
+            log.error("Cycle failed: %s; the next tick retries", exc)
+            log.debug("The cycle's error in full:", exc_info=True)
         except Exception:  # a daemon outlives a bad cycle; the next tick retries
             log.exception("Cycle failed; the next tick retries")
         finally:

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from etl.config import Settings
 from etl.errors import LockLostError
-from etl.model import HourRange
+from etl.model import HourRange, hour_label
 from etl.run.catchup import (
     DayGap,
     backfill_command,
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 AccountDaysCallback = Callable[[int], None]
 SKIPPED_LOCKED = "locked by another process"
-SKIPPED_CURRENT = "already computed through this hour by another process"
+SKIPPED_CURRENT = "already computed"  # then: through which hour, when and by which run (perhaps one's own)
 SKIPPED_RESUMED = "every chunk finished by an earlier run of this backfill"
 SKIPPED_STOPPED = "not reached before the stop request"
 
@@ -215,8 +215,8 @@ class Runner:
         for name in batch:
             state = states[name]
             if state.computed_through is not None and state.computed_through >= latest_end:
-                log.info("Skipping account %s: %s (%s)", name, SKIPPED_CURRENT, latest_end)
-                outcome.skipped[name] = SKIPPED_CURRENT
+                outcome.skipped[name] = f"{SKIPPED_CURRENT} through {hour_label(latest_end)} {state.computed_by()}"
+                log.info("Skipping account %s: %s", name, outcome.skipped[name])
                 continue
             plan = plan_catchup(state.watermark, today, lookback, max_catchup)
             gap = gaps[name] = merge_gaps(_state_gap(state), plan.gap)

@@ -11,7 +11,7 @@ import os
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -31,10 +31,16 @@ class AccountState:
     watermark: date | None = None
     computed_through: datetime | None = None
     last_success_at: datetime | None = None
+    last_success_run_id: int | None = None
     last_error: str | None = None
     consecutive_failures: int = 0
     gap_first: date | None = None
     gap_last: date | None = None
+
+    def computed_by(self) -> str:
+        """When and by which run the account was last computed: "at 2026-10-05 13:07Z by run #42"."""
+        when = f"{self.last_success_at.astimezone(UTC):%Y-%m-%d %H:%M}Z" if self.last_success_at else "?"
+        return f"at {when} by run #{self.last_success_run_id}"
 
 
 @dataclass(frozen=True)
@@ -75,8 +81,8 @@ def read_states(engine: Engine, accounts: Iterable[str]) -> dict[str, AccountSta
     names = sorted(set(accounts))
     state = account_state.c
     query = select(state.cloud_account_id.label("account"), state.watermark, state.computed_through,
-                   state.last_success_at, state.last_error, state.consecutive_failures, state.gap_first,
-                   state.gap_last).where(state.cloud_account_id.in_(names))
+                   state.last_success_at, state.last_success_run_id, state.last_error, state.consecutive_failures,
+                   state.gap_first, state.gap_last).where(state.cloud_account_id.in_(names))
     with engine.connect() as connection:
         rows = connection.execute(query).mappings().all()
     found = {row["account"]: AccountState(**row) for row in rows}

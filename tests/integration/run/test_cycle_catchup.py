@@ -193,3 +193,13 @@ def test_days_a_new_account_failed_on_are_caught_up_once_it_recovers(thanos_url:
         assert rows[(B, D[n])] == (expected_total(B, D[n]), 24)
     assert rows[(B, D[5])] == (expected_total(B, D[5], 10), 10)
     assert account_state(engine, B)["watermark"] == D[4]
+
+
+def test_a_cycle_skipping_a_current_account_says_when_and_by_which_run(thanos_url: str, database_url: str,
+                                                                        engine: Engine) -> None:
+    first = runner(thanos_url, database_url, engine).run_cycle(now=at(D[3], 10))
+    second = runner(thanos_url, database_url, engine).run_cycle(now=at(D[3], 10, 45))
+    # the same hour: the first cycle (perhaps the user's own) already computed it; say so, not "another process"
+    finished = account_state(engine, A)["last_success_at"].astimezone(UTC)
+    assert second.skipped[A] == (f"already computed through 2026-09-03T10:00Z at {finished:%Y-%m-%d %H:%M}Z "
+                                 f"by run #{first.run_id}")

@@ -154,3 +154,13 @@ def test_sigterm_mid_cycle_exits_cleanly_with_whole_days(prometheus_with, databa
         assert connection.execute(text("SELECT count(*) FROM etl_account_state")).scalar_one() == 0
 
 
+
+
+def test_a_cycle_failing_on_an_expected_error_logs_one_line_not_a_traceback(
+    thanos_url: str, database_url: str, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    with FaultProxy(thanos_url, error_status=503) as proxy, caplog.at_level("INFO"):
+        daemon_for(proxy.url, database_url, engine).tick(now=datetime(2026, 9, 3, 10, 30, tzinfo=UTC))
+    [failure] = [record for record in caplog.records if record.getMessage().startswith("Cycle failed")]
+    assert failure.exc_info is None and "HTTP 503" in failure.getMessage()
+    assert failure.getMessage().endswith("the next tick retries")
