@@ -96,5 +96,5 @@ def test_missing_thanos_url_is_reported_by_name() -> None:
 def test_a_config_file_that_is_not_utf8_is_a_configuration_error(tmp_path: Path) -> None:
     config = tmp_path / "latin1.yaml"
     config.write_bytes("account_label: tenant_id  # caf\xe9\n".encode("latin-1"))
-    with pytest.raises(ConfigError, match="config file: .*latin1.yaml is not UTF-8 text"):
+    with pytest.raises(ConfigError, match=r"config file: .*latin1\.yaml is not UTF-8 text"):
         load_settings(config, environ={})

@@ -71,7 +71,7 @@ def self_signed_server(tmp_path: Path) -> Iterator[str]:
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
 
     class Answer(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             self.send_response(200)
             self.end_headers()
             self.wfile.write(b'{"status":"success","data":{"resultType":"scalar","result":[0,"1"]}}')
