@@ -166,7 +166,7 @@ def _parquet_table(frame: pd.DataFrame) -> Any:
     money, percent = pa.decimal128(18, 9), pa.decimal128(7, 4)
     types = {column: money for column in MONEY_COLUMNS}
     types |= {column: percent for column in EXTRA_EFFICIENCY_COLUMNS.values()}
-    types |= {column: pa.timestamp("s", tz="UTC") for column in DATETIME_COLUMNS}
+    types |= {column: pa.timestamp("ms", tz="UTC") for column in DATETIME_COLUMNS}
     types |= {column: pa.int64() for column in ("PricingQuantity", "ConsumedQuantity", "x_HoursCovered",
                                                  "x_DefaultPricedHours")}
     schema = pa.schema([(column, types.get(column, pa.string())) for column in FOCUS_COLUMNS])
