@@ -56,7 +56,8 @@ def test_the_csv_follows_the_focus_rules_with_exact_money(exported: dict[str, Pa
     assert (first["BillingPeriodStart"], first["BillingPeriodEnd"]) == ("2026-09-01T00:00:00Z", "2026-10-01T00:00:00Z")
     assert (first["SubAccountId"], first["ServiceName"], first["ServiceCategory"]) == (PLAIN, "Kubernetes", "Compute")
     assert json.loads(first["Tags"]) == {"k8s-cost-etl/cluster": PLAIN}
-    assert (first["x_CpuEfficiency"], first["x_RamEfficiency"], first["PricingQuantity"]) == ("65.0000", "40.0000", "24")
+    efficiency = (first["x_CpuEfficiency"], first["x_RamEfficiency"], first["PricingQuantity"])
+    assert efficiency == ("65.0000", "40.0000", "24")
     # the parts add up to the billed cost, to the nano-dollar
     parts = ["x_CpuCost", "x_RamCost", "x_PersistentVolumeCost", "x_NetworkCost", "x_LoadBalancerCost",
              "x_ManagementCost"]
