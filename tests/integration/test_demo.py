@@ -1,4 +1,5 @@
-"""The README's demo command end to end (a real local Prometheus and the test's PostgreSQL).
+"""The README's walk end to end: `demo --serve` (a real local Prometheus and the test's PostgreSQL),
+then `backfill` and `export --format focus` against the sandbox it keeps running.
 
 Expected figures for the raw-only cluster, by hand from etl.synthetic's RAW_* tables:
   CPU  std-1: (2 + 4) cores x 0.0331 = 0.1986 $/h; spot-2 has no price: 8 x 0.031611 = 0.252888 $/h
@@ -11,21 +12,70 @@ Expected figures for the raw-only cluster, by hand from etl.synthetic's RAW_* ta
 
 from __future__ import annotations
 
+import re
+import signal
 import subprocess
 import sys
+import time
 from decimal import Decimal
+from pathlib import Path
 
-from sqlalchemy import Engine, text
+import pytest
+from sqlalchemy import Engine, create_engine, text
 
 from tests.support.servers import cli_env
 
 
-def test_demo_backfills_a_week_for_every_cluster(database_url: str, engine: Engine) -> None:
-    result = subprocess.run([sys.executable, "-m", "etl", "demo", "--database-url", database_url], env=cli_env("", ""),
-                            capture_output=True, text=True, timeout=300, check=False)
-    assert result.returncode == 0, result.stderr
-    assert "4 account(s), 7 day(s), 28 daily and 672 hourly row(s)" in result.stdout
-    assert "priced with default prices (no published price for cpu:node/spot-2, ram:node/spot-2)" in result.stdout
+def test_demo_serves_a_sandbox_the_other_commands_use(database_url: str, pg_server_url: str, engine: Engine,
+                                                     tmp_path: Path) -> None:
+    # DATABASE_URL names another database: the demo must not write there, only where --database-url says
+    env = cli_env("", pg_server_url)
+    demo = subprocess.Popen([sys.executable, "-m", "etl", "demo", "--serve", "--database-url", database_url],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        stdout = read_until(demo, "Ctrl-C stops the sandbox")
+        thanos_url = re.search(r"export THANOS_URL=(\S+)", stdout).group(1)  # type: ignore[union-attr]
+        check_demo_tables(stdout, engine)
+        # the README's third step: the other commands against the sandbox
+        first, last = re.search(r"backfill --start (\S+) --end (\S+)", stdout).groups()  # type: ignore[union-attr]
+        backfill = subprocess.run([sys.executable, "-m", "etl", "backfill", "--start", first, "--end", last],
+                                  env=cli_env(thanos_url, database_url), capture_output=True, text=True, timeout=300)
+        assert backfill.returncode == 0, backfill.stderr
+        assert "4 account(s), 7 day(s), 28 daily and 672 hourly row(s)" in backfill.stdout
+        focus = tmp_path / "costs.csv"
+        export = subprocess.run([sys.executable, "-m", "etl", "export", "--format", "focus", "--start", first,
+                                 "--end", last, "-o", str(focus)], env=cli_env(thanos_url, database_url),
+                                capture_output=True, text=True, timeout=120)
+        assert export.returncode == 0, export.stderr
+        assert "28 FOCUS row(s) (4 account(s)" in export.stdout
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(timeout=60) == 0
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+    other = create_engine(pg_server_url)
+    with other.connect() as connection:
+        assert connection.execute(text("SELECT to_regclass('k8s_daily_costs')")).scalar_one() is None
+    other.dispose()
+
+
+def read_until(process: subprocess.Popen[str], marker: str, timeout: float = 300) -> str:
+    assert process.stdout is not None
+    deadline, lines = time.monotonic() + timeout, []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            pytest.fail(f"demo ended early ({process.wait()}): {process.stderr.read() if process.stderr else ''}")
+        lines.append(line)
+        if marker in line:
+            return "".join(lines)
+    pytest.fail(f"no {marker!r} within {timeout} s")
+
+
+def check_demo_tables(stdout: str, engine: Engine) -> None:
+    assert "4 account(s), 7 day(s), 28 daily and 672 hourly row(s)" in stdout
+    assert "priced with default prices (no published price for cpu:node/spot-2, ram:node/spot-2)" in stdout
     with engine.connect() as connection:
         legacy = connection.execute(text(
             "SELECT * FROM k8s_daily_costs WHERE cloud_account_id = 'demo-legacy-gke'")).mappings().all()
