@@ -32,6 +32,7 @@ from etl.source.promql import (
 )
 from etl.source.thanos import ThanosClient
 from etl.store.db import connect, head_revision, schema_mismatch
+from etl.store.embedded import resolve_data_dir
 from etl.store.runlog import failing_accounts
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,9 @@ def _shown(values: Iterable[str]) -> str:
 
 
 def check_database(settings: Settings, report: DoctorReport) -> None:
+    if not settings.database.url:
+        report.add("ok", "database", f"DATABASE_URL unset: the embedded PostgreSQL in "
+                   f"{resolve_data_dir(settings.database.embedded_data_dir)} (EMBEDDED_PG_DATA_DIR)")
     try:
         engine = connect(settings)
     except EtlError as exc:
