@@ -1,29 +1,46 @@
 # syntax=docker/dockerfile:1
-# The image for both ways to run it (deploy/): build from the repository root with
+# The production image (deploy/, deploy/helm/k8s-cost-etl). Build from the repository root:
 #   docker build -t k8s-cost-etl:0.1.0 .
 #   docker run --rm -e THANOS_URL=... -e DATABASE_URL=... k8s-cost-etl:0.1.0 run
+#
+# Base image: pinned by version. To pin it by digest as well (recommended for production), look the
+# digest up where you can reach the registry and append it, e.g.
+#   docker buildx imagetools inspect python:3.11.13-slim-bookworm     # prints "Digest: sha256:..."
+#   docker build --build-arg PYTHON_IMAGE=python:3.11.13-slim-bookworm@sha256:<that digest> .
+# (or write it into the ARG below). The digest is not written here because it could not be looked
+# up where this file was made, and an invented one would be worse than none.
+ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
 
-FROM python:3.11-slim AS build
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
 WORKDIR /src
+# Dependencies first, from the hashed lock file only: a change to the code does not rebuild this layer.
+COPY requirements.lock ./
+RUN python -m venv /opt/k8s-cost-etl \
+    && /opt/k8s-cost-etl/bin/pip install --require-hashes --no-deps -r requirements.lock
+# Then the package itself, built with the locked setuptools (no download, no extras: the embedded
+# PostgreSQL is for a single user's machine and is not in this image).
 COPY pyproject.toml README.md ./
 COPY etl ./etl
 COPY migrations ./migrations
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN /opt/k8s-cost-etl/bin/pip install --no-deps --no-build-isolation . \
+    && /opt/k8s-cost-etl/bin/k8s-cost-etl --version
 
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
 # uid/gid 10001 match the manifests' securityContext; no shell for the service user.
 RUN groupadd --gid 10001 etl \
     && useradd --uid 10001 --gid 10001 --home-dir /var/lib/k8s-cost-etl --create-home --shell /usr/sbin/nologin etl
-COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+# Only the installed virtual environment is copied: no wheel, no source tree, no build cache.
+COPY --from=build /opt/k8s-cost-etl /opt/k8s-cost-etl
 # The documented defaults; the manifests mount their ConfigMap over /etc/k8s-cost-etl.
 COPY config/k8s-cost-etl.yaml /etc/k8s-cost-etl/config.yaml
 # HOME=/tmp: the manifests make the root filesystem read-only with /tmp as the writable emptyDir.
-ENV PYTHONDONTWRITEBYTECODE=1 \
+ENV PATH=/opt/k8s-cost-etl/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     HOME=/tmp \
-    K8S_COST_ETL_CONFIG=/etc/k8s-cost-etl/config.yaml \
-    EMBEDDED_PG_DATA_DIR=/var/lib/k8s-cost-etl/pgdata
+    K8S_COST_ETL_CONFIG=/etc/k8s-cost-etl/config.yaml
 USER 10001:10001
 WORKDIR /var/lib/k8s-cost-etl
 # /healthz, /readyz and /metrics of `k8s-cost-etl schedule`

@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+bash scripts/helm.sh          # helm for the chart's render test
 .venv/bin/ruff check .
 .venv/bin/mypy
+.venv/bin/hadolint Dockerfile
 exec .venv/bin/pytest -q "$@"
