@@ -15,14 +15,14 @@ from collections.abc import Sequence
 
 from etl.cli.exits import EXIT_INTERRUPTED, error_exit_code, print_error
 from etl.cli.logs import configure_logging
-from etl.cli.parser import build_parser
+from etl.cli.parser import parse_args
 from etl.errors import EtlError
 
 log = logging.getLogger("etl")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     try:
         from etl.config import load_settings
 

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from etl.cli.exits import EXIT_ACCOUNT_FAILED, EXIT_DEPENDENCY, EXIT_NO_DATA, EXIT_OK, print_error
-from etl.cli.parser import parse_day, parse_instant
+from etl.cli.parser import parse_instant
 from etl.cli.progress import backfill_progress
 from etl.config import Settings
 from etl.errors import EtlError, InputError, ThanosError
 from etl.model import HourRange
 from etl.read.doctor import diagnose
-from etl.read.report import cluster_costs, require_ordered
+from etl.read.report import cluster_costs
 from etl.render import doctor_lines, outcome_lines, report_table_lines, sandbox_lines, summary_lines
 from etl.run.catchup import backfill_days, last_complete_hour_end
 from etl.run.daemon import Daemon
@@ -71,9 +71,8 @@ def _no_data_message(engine: Engine, account: str, first_day: date, last_day: da
 
 
 def _day_range(args: argparse.Namespace) -> tuple[date, date]:
-    first_day, last_day = parse_day(args.start, "--start"), parse_day(args.end, "--end")
-    require_ordered(first_day, last_day)
-    return first_day, last_day
+    """--start and --end, already parsed and ordered by etl.cli.parser.parse_args."""
+    return args.start, args.end
 
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 
 from etl import __version__
@@ -30,6 +31,24 @@ def parse_day(raw: str, flag: str) -> date:
     if day == date.max:  # a range ends at the midnight after its last day, which this day lacks
         raise InputError(f"{flag} {raw!r}: too far in the future")
     return day
+
+
+def _day_flag(flag: str) -> Callable[[str], date]:
+    """argparse ``type`` of a date flag: a bad date is an argument error, answered before any import."""
+    def parse(raw: str) -> date:
+        try:
+            return parse_day(raw, flag)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc).removeprefix(f"{flag} ")) from None
+
+    return parse
+
+
+def _day_range_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--start", required=True, type=_day_flag("--start"), metavar="YYYY-MM-DD",
+                        help="first UTC day")
+    parser.add_argument("--end", required=True, type=_day_flag("--end"), metavar="YYYY-MM-DD",
+                        help="last UTC day (inclusive)")
 
 
 def _global_flags(parser: argparse.ArgumentParser, default: object) -> None:
@@ -68,8 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Recompute the given UTC days (inclusive) from Thanos and upsert them. "
         "Re-running never double counts.",
     )
-    backfill.add_argument("--start", required=True, metavar="YYYY-MM-DD", help="first UTC day")
-    backfill.add_argument("--end", required=True, metavar="YYYY-MM-DD", help="last UTC day (inclusive)")
+    _day_range_flags(backfill)
     backfill.add_argument("--account", action="append", default=[], metavar="ID",
                           help="only this account (repeatable); default: configured or discovered accounts")
     backfill.add_argument("--restart", action="store_true",
@@ -107,8 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         "loaded yet: run `backfill` for them). See docs/reading.md for the JSON keys.",
     )
     report.add_argument("--account", required=True, metavar="ID", help="cloud account id (the tenant_id label)")
-    report.add_argument("--start", required=True, metavar="YYYY-MM-DD", help="first UTC day")
-    report.add_argument("--end", required=True, metavar="YYYY-MM-DD", help="last UTC day (inclusive)")
+    _day_range_flags(report)
     report.add_argument("--format", choices=["json", "table"], default="json",
                         help="json: the endpoint's object (default); table: per-day rows and totals")
     report.add_argument("--plot", metavar="FILE.png",
@@ -136,8 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         "potential savings. Reads only the database. See docs/focus.md.",
     )
     export.add_argument("--format", choices=["focus"], default="focus", help="the export format (focus)")
-    export.add_argument("--start", required=True, metavar="YYYY-MM-DD", help="first UTC day")
-    export.add_argument("--end", required=True, metavar="YYYY-MM-DD", help="last UTC day (inclusive)")
+    _day_range_flags(export)
     export.add_argument("--account", action="append", default=[], metavar="ID",
                         help="only this account (repeatable); default: every account")
     export.add_argument("--by", choices=["cluster"], default="cluster",
@@ -154,6 +170,15 @@ def build_parser() -> argparse.ArgumentParser:
         "everything before it committed, and the process exits 0. Several replicas share the accounts.",
     )
     return parser
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The arguments, or an argument error (exit 2) before anything heavy is imported."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "start", None) and args.start > args.end:
+        parser.exit(2, f"{parser.prog} {args.command}: error: --start {args.start} is after --end {args.end}\n")
+    return args
 
 
 def parse_instant(raw: str, flag: str) -> datetime:

@@ -71,7 +71,7 @@ def test_help_lists_the_commands() -> None:
     [
         (["--start", "2026-13-01", "--end", "2026-09-02"], "not a real calendar date"),
         (["--start", "01/09/2026", "--end", "2026-09-02"], "expected a date as YYYY-MM-DD"),
-        (["--start", "2026-09-03", "--end", "2026-09-02"], "is after end"),
+        (["--start", "2026-09-03", "--end", "2026-09-02"], "--start 2026-09-03 is after --end 2026-09-02"),
     ],
 )
 def test_bad_dates_exit_2(args: list[str], needle: str, thanos_url: str, database_url: str) -> None:

@@ -59,7 +59,7 @@ def test_an_unusable_embedded_data_directory_is_one_line() -> None:
 def test_end_at_the_last_representable_day_is_one_line(database_url: str) -> None:
     result = k8s_cost_etl("report", "--account", PLAIN, "--start", "2026-09-01", "--end", "9999-12-31",
                           env=cli_env("http://unused:1", database_url))
-    assert_one_clean_error(result, 2, "--end '9999-12-31': too far in the future")
+    assert_one_clean_error(result, 2, "argument --end: '9999-12-31': too far in the future")
 
 
 def test_a_future_end_is_clipped_to_today_with_a_notice(thanos_url: str, database_url: str) -> None:
