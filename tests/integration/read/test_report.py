@@ -253,7 +253,7 @@ def test_report_command_json_table_and_chart(database_url: str, engine: Engine, 
         (["--account", "nobody", "--start", "2026-08-31", "--end", "2026-09-02"], 4, "unknown account 'nobody'"),
         (["--account", ACCOUNT, "--start", "2026-10-01", "--end", "2026-10-02"], 4,
          "its stored days run from 2026-08-31 to 2026-09-03"),
-        (["--account", ACCOUNT, "--start", "2026-09-02", "--end", "2026-09-01"], 2, "is after end"),
+        (["--account", ACCOUNT, "--start", "2026-09-02", "--end", "2026-09-01"], 2, "--start 2026-09-02 is after --end 2026-09-01"),
         (["--account", ACCOUNT, "--start", "2026-02-30", "--end", "2026-09-01"], 2, "not a real calendar date"),
     ],
 )
