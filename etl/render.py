@@ -104,14 +104,14 @@ def doctor_lines(report: DoctorReport, account_label: str, window_days: int) -> 
 
 def sandbox_lines(thanos_url: str, first_day: object, last_day: object, own_database: bool) -> list[str]:
     """How to point the other commands at the running demo sandbox (``demo --serve``)."""
-    database = ("   (and the DATABASE_URL you gave --database-url)" if own_database
-                else "   (DATABASE_URL unset: the embedded database the demo wrote to)")
+    database = ("  export DATABASE_URL=...               # the URL you gave --database-url" if own_database
+                else "  unset DATABASE_URL                    # the embedded database the demo wrote to")
     return [
         "",
         f"Sandbox running: a Prometheus with the demo's synthetic week at {thanos_url}. In another terminal:",
         f"  export THANOS_URL={thanos_url}",
         database,
-        "  k8s-cost-etl doctor            # the demo data ends at midnight: its exporter gauges show as stale",
+        "  k8s-cost-etl doctor                   # the demo data ends at midnight: its gauges show as stale",
         f"  k8s-cost-etl backfill --start {first_day} --end {last_day}",
         f"  k8s-cost-etl export --format focus --start {first_day} --end {last_day} -o costs.csv",
         "Ctrl-C stops the sandbox (the stored rows stay).",

@@ -55,13 +55,6 @@ def _open_thanos(settings: Settings) -> ThanosClient:
     return client
 
 
-def _exit_code(outcome: CycleOutcome, signals: StopSignals, left_out: bool = False) -> int:
-    """``left_out``: a requested account was unknown to Thanos (a failure the run log does not hold)."""
-    if outcome.status == STATUS_INTERRUPTED:
-        return signals.exit_code()
-    return EXIT_ACCOUNT_FAILED if outcome.failed or left_out else EXIT_OK
-
-
 def _no_data_message(engine: Engine, account: str, first_day: date, last_day: date) -> str:
     span = fetch_account_span(engine, account)
     if span is None:
@@ -122,6 +115,17 @@ def _known_accounts(settings: Settings, client: ThanosClient, requested: list[st
     return known
 
 
+def _finish(outcome: CycleOutcome, signals: StopSignals, asked: list[str], known: list[str]) -> int:
+    """Print the outcome, and the requested accounts left out as unknown to Thanos (a failure the run
+    log does not hold: exit 1)."""
+    left_out = sorted(set(asked) - set(known))
+    _print_lines(outcome_lines(outcome) + [f"unknown {name}: no data anywhere in Thanos, nothing recorded"
+                                           for name in left_out])
+    if outcome.status == STATUS_INTERRUPTED:
+        return signals.exit_code()
+    return EXIT_ACCOUNT_FAILED if outcome.failed or left_out else EXIT_OK
+
+
 def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     first_day, last_day = _backfill_range(args, now)
@@ -135,8 +139,7 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
         last_complete_hour_end(now)))
     with backfill_progress(names, first_day, last_day, settings.thanos.chunk_days) as bar:
         outcome = runner.backfill(first_day, last_day, names, restart=args.restart, now=now, progress=bar.advance)
-    _print_lines(outcome_lines(outcome))
-    return _exit_code(outcome, signals, left_out=len(requested) < len(set(args.account)))
+    return _finish(outcome, signals, args.account, requested)
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -145,8 +148,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     requested = _known_accounts(settings, client, args.account, datetime.now(UTC))
     signals = StopSignals().install()
     outcome = Runner(settings, client, engine, stop_requested=signals.requested).run_cycle(accounts=requested)
-    _print_lines(outcome_lines(outcome))
-    return _exit_code(outcome, signals, left_out=len(requested) < len(set(args.account)))
+    return _finish(outcome, signals, args.account, requested)
 
 
 def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:

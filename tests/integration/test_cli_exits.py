@@ -83,6 +83,7 @@ def test_a_mistyped_account_is_a_warning_exit_1_and_records_nothing(thanos_url: 
                           "--account", "acct-typo", env=cli_env(thanos_url, database_url))
     assert result.returncode == 1, result.stderr
     assert "Account acct-typo has no data anywhere in Thanos" in result.stderr and "Traceback" not in result.stderr
+    assert "unknown acct-typo: no data anywhere in Thanos, nothing recorded" in result.stdout
     with engine.connect() as connection:
         states = connection.execute(text("SELECT cloud_account_id FROM etl_account_state")).scalars().all()
         # PLAIN: 24 h x 10 $/h on 2026-09-01 (tests/support/datasets.py)
