@@ -44,6 +44,20 @@ def _day_flag(flag: str) -> Callable[[str], date]:
     return parse
 
 
+def _count(low: int, high: int) -> Callable[[str], int]:
+    """argparse ``type`` of a whole number within [low, high] (a larger one would overflow a date)."""
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{raw!r}: not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value}: must be between {low} and {high}")
+        return value
+
+    return parse
+
+
 def _day_range_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", required=True, type=_day_flag("--start"), metavar="YYYY-MM-DD",
                         help="first UTC day")
@@ -139,9 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
         "ids that disagree, and exporter gauges gone stale. Exit 0 when all is well, 1 on a problem, 3 when "
         "Thanos or PostgreSQL is unreachable.",
     )
-    doctor.add_argument("--window-days", type=int, default=7, metavar="N",
+    doctor.add_argument("--window-days", type=_count(1, 3660), default=7, metavar="N",
                         help="look for accounts and series in the last N days (default 7)")
-    doctor.add_argument("--stale-hours", type=int, default=3, metavar="H",
+    doctor.add_argument("--stale-hours", type=_count(1, 8784), default=3, metavar="H",
                         help="exporter gauges without a sample for H hours are stale (default 3)")
     doctor.add_argument("--at", metavar="YYYY-MM-DDTHH:MM", help="check as of this UTC time (default: now)")
 

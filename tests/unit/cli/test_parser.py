@@ -33,3 +33,19 @@ def test_the_last_representable_day_is_refused_with_the_flag_named() -> None:
     assert parser.parse_day("9999-12-30", "--end") == date(9999, 12, 30)
     with pytest.raises(InputError, match="--end '9999-12-31': too far in the future"):
         parser.parse_day("9999-12-31", "--end")
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--window-days", "0"), ("--window-days", "999999999"),
+                                             ("--stale-hours", "10000000000"), ("--stale-hours", "x")])
+def test_doctor_counts_that_no_date_can_hold_are_argument_errors(flag: str, value: str,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        parser.parse_args(["doctor", flag, value])
+    assert exit_.value.code == 2 and f"argument {flag}: " in capsys.readouterr().err
+
+
+def test_a_reversed_range_is_an_argument_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        parser.parse_args(["export", "--start", "2026-09-02", "--end", "2026-09-01", "-o", "x.csv"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == "k8s-cost-etl export: error: --start 2026-09-02 is after --end 2026-09-01\n"
