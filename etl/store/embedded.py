@@ -11,7 +11,9 @@ root pgserver runs the server as a system user ``pgserver`` and, left alone, mak
 the data directory readable by everyone (``/root`` included). Here nothing is loosened: root's
 default data directory is ``/var/lib/k8s-cost-etl/pgdata`` (its parents are traversable already),
 the directories created for it belong to ``pgserver`` with mode 0700, and a data directory below a
-private parent is refused with the reason. Embedded mode is for a single user's machine; a shared
+private parent is refused with the reason. (The server's programs, inside the installed package, may
+need traverse-only access, o+x, to a private parent such as /root: that is granted and logged.)
+Embedded mode is for a single user's machine; a shared
 or production database is a real PostgreSQL (DATABASE_URL).
 """
 
@@ -75,16 +77,26 @@ def _traversable_by(directory: Path, uid: int, gid: int) -> bool:
 
 
 def _require_reachable(path: Path) -> None:
-    """As root: the server's user must reach ``path`` without any parent being loosened. Replaces
-    pgserver's ensure_prefix_permissions, which would chmod every parent o+rx."""
+    """As root: the server's user must reach ``path``. Replaces pgserver's ensure_prefix_permissions,
+    which would chmod every parent o+rx. The data directory's parents are never loosened (refused
+    instead); the server's programs (in the installed package) get traverse-only (o+x) where they need
+    it, never read or list, and the log says where."""
     uid, gid = _server_user()
+    programs = "pginstall" in path.parts
     for parent in path.parents:
-        if not _traversable_by(parent, uid, gid):
-            raise ConfigError(DATA_DIR_FIELD, (
-                f"{parent} is private (mode {stat.S_IMODE(parent.stat().st_mode):o}): as root the embedded "
-                f"PostgreSQL runs as the system user `{SERVER_USER_AS_ROOT}`, which cannot reach {path} through it "
-                f"and it is not loosened; choose a data directory elsewhere (the default for root is {ROOT_DATA_DIR}), "
-                "run as a normal user, or set DATABASE_URL"))
+        if _traversable_by(parent, uid, gid):
+            continue
+        if programs:
+            log.warning("Letting the system user `%s` traverse %s (o+x, no listing) to run PostgreSQL's programs "
+                        "in %s; install the tool outside a private directory to avoid it", SERVER_USER_AS_ROOT,
+                        parent, path)
+            parent.chmod(stat.S_IMODE(parent.stat().st_mode) | stat.S_IXOTH)
+            continue
+        raise ConfigError(DATA_DIR_FIELD, (
+            f"{parent} is private (mode {stat.S_IMODE(parent.stat().st_mode):o}): as root the embedded "
+            f"PostgreSQL runs as the system user `{SERVER_USER_AS_ROOT}`, which cannot reach {path} through it "
+            f"and it is not loosened; choose a data directory elsewhere (the default for root is {ROOT_DATA_DIR}), "
+            "run as a normal user, or set DATABASE_URL"))
 
 
 def _make_private_dirs(path: Path) -> None:

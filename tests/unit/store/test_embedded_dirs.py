@@ -50,3 +50,13 @@ def test_as_root_a_private_parent_is_refused_not_loosened(tmp_path: Path) -> Non
         embedded._make_private_dirs(private / "k8s-cost-etl" / "pgdata")
     assert stat.S_IMODE(private.stat().st_mode) == 0o700
     assert not (private / "k8s-cost-etl").exists()
+
+
+@pytest.mark.skipif(not embedded._as_root(), reason="the server's own user exists only for root")
+def test_as_root_the_servers_programs_get_traverse_only_access(tmp_path: Path) -> None:
+    private = tmp_path / "root-home"
+    private.mkdir(mode=0o700)
+    programs = private / "venv" / "pgserver" / "pginstall" / "bin"
+    programs.mkdir(parents=True)
+    embedded._require_reachable(programs)
+    assert stat.S_IMODE(private.stat().st_mode) == 0o701  # traverse, never read or list
