@@ -19,6 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 
 from etl.config import Settings
+from etl.errors import EtlError
 from etl.run.health import EtlMetrics, HealthServer, HealthState
 from etl.run.runner import CycleOutcome, Runner
 from etl.source.thanos import ThanosClient
@@ -66,7 +67,9 @@ class Daemon:
             log.info("Cycle #%d %s: %d account(s) computed, %d failed, %d skipped, %d row(s) written",
                      outcome.run_id, status, len(outcome.summary.accounts), len(outcome.failed),
                      len(outcome.skipped), outcome.summary.rows_written)
-        except Exception:  # a daemon outlives a bad cycle; the next tick retries
+        except EtlError as exc:  # a daemon outlives a bad cycle (PostgreSQL lost, ...); the next tick retries
+            log.error("Cycle failed: %s; the next tick retries", exc)
+        except Exception:  # an unexpected one keeps its traceback for the bug report
             log.exception("Cycle failed; the next tick retries")
         finally:
             self.metrics.cycle_running.set(0)

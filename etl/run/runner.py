@@ -32,6 +32,7 @@ from etl.run.catchup import (
 )
 from etl.run.claims import held_batches, writing_clock
 from etl.run.pipeline import AccountSummary, Pipeline, RunSummary, StopRequested
+from etl.run.session import run_in_session
 from etl.source.thanos import ThanosClient
 from etl.store.locks import AccountLocks
 from etl.store.resume import BackfillProgress, start_backfill_run
@@ -46,7 +47,7 @@ from etl.store.runlog import (
     set_run_range,
     start_run,
 )
-from etl.store.schema import STATUS_ERROR, STATUS_FAILED, STATUS_INTERRUPTED, STATUS_OK
+from etl.store.schema import STATUS_FAILED, STATUS_INTERRUPTED, STATUS_OK
 
 log = logging.getLogger(__name__)
 
@@ -127,18 +128,6 @@ class Runner:
         finish_run(self.engine, outcome.run_id, outcome.totals())
         return outcome
 
-    def _guarded(self, run_id: int, body: Callable[[], CycleOutcome]) -> CycleOutcome:
-        """Close the run row even when the body dies (dependency down, Ctrl-C), then re-raise."""
-        try:
-            return body()
-        except BaseException as exc:
-            status = STATUS_INTERRUPTED if isinstance(exc, KeyboardInterrupt) else STATUS_ERROR
-            try:
-                finish_run(self.engine, run_id, RunTotals(status, error=str(exc) or type(exc).__name__))
-            except Exception as log_exc:  # the database may be what failed
-                log.error("Could not record the end of run #%d: %s", run_id, log_exc)
-            raise
-
     def _record(self, locks: AccountLocks, run_id: int, summary: RunSummary, watermarks: dict[str, date | None],
                 through: dict[str, datetime | None], gaps: dict[str, DayGap | None],
                 first_due_day: date | None = None) -> None:
@@ -162,10 +151,10 @@ class Runner:
                   command: str = "run") -> CycleOutcome:
         """One cycle: each account from its catch-up start through the last complete hour."""
         now = now or datetime.now(UTC)
-        run_id = start_run(self.engine, "run", command)
-        return self._guarded(run_id, lambda: self._run_cycle(run_id, now, accounts))
+        return run_in_session(self.engine, lambda run_id: start_run(self.engine, "run", command, run_id),
+                              lambda locks, run_id: self._run_cycle(locks, run_id, now, accounts))
 
-    def _run_cycle(self, run_id: int, now: datetime, requested: Sequence[str]) -> CycleOutcome:
+    def _run_cycle(self, locks: AccountLocks, run_id: int, now: datetime, requested: Sequence[str]) -> CycleOutcome:
         latest_end = last_complete_hour_end(now)
         today = now.astimezone(UTC).date()
         lookback = self.settings.run.lookback_days
@@ -175,9 +164,8 @@ class Runner:
         window = HourRange.for_days(oldest.first_day, today).clipped_to(latest_end)
         names = self.pipeline.resolve_accounts(requested, window)
         outcome = CycleOutcome(run_id, "run", today - timedelta(days=lookback), today)
-        with AccountLocks(self.engine) as locks:
-            for batch in self._claims(locks, names):
-                self._cycle_batch(locks, outcome, batch, now)
+        for batch in self._claims(locks, names):
+            self._cycle_batch(locks, outcome, batch, now)
         set_run_range(self.engine, run_id, outcome.summary.first_day, today)
         return self._finish(outcome, names)
 
@@ -220,20 +208,24 @@ class Runner:
                  now: datetime | None = None, progress: AccountDaysCallback | None = None) -> CycleOutcome:
         """Recompute [first_day, last_day]; resumes an unfinished backfill of the same range."""
         now = now or datetime.now(UTC)
-        run_id, origin_id = start_backfill_run(self.engine, first_day, last_day, restart)
-        return self._guarded(run_id, lambda: self._backfill(run_id, origin_id, first_day, last_day, accounts,
-                                                            now, progress))
+        origins: dict[int, int] = {}
 
-    def _backfill(self, run_id: int, origin_id: int, first_day: date, last_day: date, requested: Sequence[str],
-                  now: datetime, progress: AccountDaysCallback | None) -> CycleOutcome:
+        def open_run(reserved: int) -> int:
+            run_id, origins[run_id] = start_backfill_run(self.engine, first_day, last_day, restart, reserved)
+            return run_id
+
+        return run_in_session(self.engine, open_run, lambda locks, run_id: self._backfill(
+            locks, run_id, origins[run_id], first_day, last_day, accounts, now, progress))
+
+    def _backfill(self, locks: AccountLocks, run_id: int, origin_id: int, first_day: date, last_day: date,
+                  requested: Sequence[str], now: datetime, progress: AccountDaysCallback | None) -> CycleOutcome:
         latest_end = last_complete_hour_end(now)
         names = self.pipeline.resolve_accounts(
             requested, HourRange.for_days(first_day, last_day).clipped_to(latest_end))
         tracker = BackfillProgress(self.engine, origin_id, run_id)
         outcome = CycleOutcome(run_id, "backfill", first_day, last_day)
-        with AccountLocks(self.engine) as locks:
-            for batch in self._claims(locks, names):
-                self._backfill_batch(locks, outcome, tracker, batch, now, progress)
+        for batch in self._claims(locks, names):
+            self._backfill_batch(locks, outcome, tracker, batch, now, progress)
         outcome.skipped_chunks += tracker.skipped_chunks
         return self._finish(outcome, names)
 

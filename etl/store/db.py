@@ -42,9 +42,14 @@ def connect(settings: Settings) -> Engine:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise DatabaseError(f"cannot connect to PostgreSQL at {safe}: {reason}") from None
+        raise DatabaseError(f"cannot connect to PostgreSQL at {safe}: {describe_error(exc)}") from None
     return engine
+
+
+def describe_error(exc: BaseException) -> str:
+    """The driver's first line (no SQL text, no parameters, no SQLAlchemy help link)."""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def alembic_config() -> Config:
