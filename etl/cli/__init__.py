@@ -14,12 +14,15 @@ from collections.abc import Sequence
 from etl.cli.exits import EXIT_INTERRUPTED, error_exit_code, print_error
 from etl.cli.parser import build_parser
 from etl.errors import EtlError
+from etl.redact import RedactingFilter
 
 
 def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
     )
+    for handler in logging.getLogger().handlers:  # no secret in any log line (etl.redact)
+        handler.addFilter(RedactingFilter())
     # Their INFO lines (server start-up chatter, "Context impl") are noise at our INFO level.
     for chatty in ("pgserver", "alembic", "urllib3"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -11,13 +11,14 @@ from __future__ import annotations
 import sys
 
 from etl.errors import ConfigError, DependencyError, EtlError, InputError
+from etl.redact import redact
 
 EXIT_OK, EXIT_ACCOUNT_FAILED, EXIT_BAD_INPUT, EXIT_DEPENDENCY, EXIT_NO_DATA = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
 
 
 def print_error(message: object) -> None:
-    print(f"k8s-cost-etl: error: {message}", file=sys.stderr)
+    print(f"k8s-cost-etl: error: {redact(str(message))}", file=sys.stderr)
 
 
 def error_exit_code(exc: EtlError) -> int:

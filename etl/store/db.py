@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from etl.config import Settings
 from etl.errors import ConfigError, DatabaseError
+from etl.redact import register_secrets
 from etl.store.embedded import embedded_database_url
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ def connect(settings: Settings) -> Engine:
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg2")
     safe = parsed.render_as_string(hide_password=True)
+    register_secrets([parsed.password if isinstance(parsed.password, str) else None])
     try:
         engine = create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
         with engine.connect() as connection:

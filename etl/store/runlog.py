@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from etl.redact import redact
 from etl.store.locks import AccountLocks
 from etl.store.schema import RUN_KINDS, STATUS_ERROR, STATUS_RUNNING, UPDATED_AT, account_state, runs
 
@@ -105,7 +106,7 @@ def finish_run(engine: Engine, run_id: int, totals: RunTotals) -> None:
         connection.execute(runs.update().where(runs.c.id == run_id).values(
             finished_at=func.now(), status=totals.status, accounts_ok=totals.accounts_ok,
             accounts_failed=totals.accounts_failed, accounts_skipped=totals.accounts_skipped,
-            rows_written=totals.rows_written, error=totals.error[:MAX_ERROR_TEXT] if totals.error else None,
+            rows_written=totals.rows_written, error=redact(totals.error, MAX_ERROR_TEXT) if totals.error else None,
         ))
 
 
@@ -157,7 +158,7 @@ def record_failure(engine: Engine, account: str, error: str, first_due_day: date
     """
     watermark = first_due_day - timedelta(days=1) if first_due_day is not None else None
     now = func.now()
-    error = error[:MAX_ERROR_TEXT]
+    error = redact(error, MAX_ERROR_TEXT)
     statement = insert(account_state).values(
         cloud_account_id=account, watermark=watermark, last_attempt_at=now, last_error=error, last_error_at=now,
         consecutive_failures=1, **{UPDATED_AT: now})
