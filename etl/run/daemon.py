@@ -40,7 +40,7 @@ class Daemon:
                  stop: threading.Event | None = None, metrics: EtlMetrics | None = None) -> None:
         self.settings = settings
         self.stop = stop or threading.Event()
-        self.metrics = metrics or EtlMetrics()
+        self.metrics = metrics or EtlMetrics(settings.schedule.metrics_per_account)
         client.observer = self.metrics.observe_thanos
         self.runner = Runner(settings, client, engine, stop_requested=self.stop.is_set)
         self.health = HealthState(alive=self.alive)
