@@ -44,6 +44,16 @@ def _command(kind: str, today: datetime) -> list[str]:
     return [kind]
 
 
+def _days(kinds: Sequence[str], now: datetime) -> set[object]:
+    """The days the commands cover: a backfill its range, a cycle today - lookback .. today."""
+    today, days = now.date(), set[object]()
+    for kind in kinds:
+        first, last = ((today - timedelta(days=4), datetime.fromisoformat(_backfill_range(kind, now)[1]).date())
+                       if kind.startswith("backfill") else (today - timedelta(days=int(LOOKBACK_DAYS)), today))
+        days |= {first + timedelta(days=n) for n in range((last - first).days + 1)}
+    return days
+
+
 def _concurrently(kinds: Sequence[str], env: dict[str, str], engine: Engine, now: datetime) -> list[processes.Finished]:
     started = [processes.start(_command(kind, now), env) for kind in kinds]
     finished = []
@@ -84,8 +94,7 @@ def assert_mix_exact(kinds: Sequence[str], thanos_url: str, database_url: str, e
         wipe(engine)
         _clean(kinds, thanos_url, database_url, engine, started)
         clean = table_snapshot(engine)
-        days = 5 if any(kind.startswith("backfill") for kind in kinds) else int(LOOKBACK_DAYS) + 1
-        assert len(clean["k8s_daily_costs"]) == len(LIVE_ACCOUNTS) * days
+        assert len(clean["k8s_daily_costs"]) == len(LIVE_ACCOUNTS) * len(_days(kinds, started))
         assert concurrent == clean, f"{kinds}: the tables differ from a clean run's"
         return
     pytest.fail("two attempts straddled an hour boundary")
