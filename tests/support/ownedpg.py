@@ -9,6 +9,7 @@ import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -33,12 +34,14 @@ def _system_user() -> str | None:
     if os.geteuid() != 0:
         return None
     from pgserver._commands import POSTGRES_BIN_PATH
-    from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists  # type: ignore[import-untyped]
+    from pgserver.utils import ensure_user_exists  # type: ignore[import-untyped]
 
     ensure_user_exists("pgserver")
-    ensure_prefix_permissions(POSTGRES_BIN_PATH)
-    ensure_folder_permissions(POSTGRES_BIN_PATH, 0o555)
-    ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", 0o444)
+    # Traverse-only (o+x) on the directories above the programs: nothing becomes listable or readable.
+    for directory in [POSTGRES_BIN_PATH.parent, *POSTGRES_BIN_PATH.parent.parents]:
+        mode = directory.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            directory.chmod(mode | stat.S_IXOTH)
     return "pgserver"
 
 
