@@ -95,9 +95,12 @@ class ScheduleSettings(_Section):
     run_on_start: bool = True
     # A tick missed by less than this (busy machine, long cycle) still runs; misses coalesce to one.
     misfire_grace_seconds: int = Field(default=3600, ge=1)
-    # /healthz, /readyz and /metrics for the ETL itself; port 0 disables the endpoint.
+    # /healthz, /readyz and /metrics for the ETL itself; port 0 disables the endpoint. 0.0.0.0 so the
+    # kubelet's probes and Prometheus reach it on the pod IP; 127.0.0.1 outside a pod (docs/operations.md).
     health_host: str = "0.0.0.0"
     health_port: int = Field(default=9464, ge=0, le=65535)
+    # /metrics labels per-account series with the account id; false: account-free aggregates only.
+    metrics_per_account: bool = True
 
     @field_validator("cron")
     @classmethod
@@ -168,6 +171,7 @@ ENV_OVERRIDES: dict[str, tuple[str, Any]] = {
     "SCHEDULE_MISFIRE_GRACE_SECONDS": ("schedule.misfire_grace_seconds", str),
     "HEALTH_HOST": ("schedule.health_host", str),
     "HEALTH_PORT": ("schedule.health_port", str),
+    "METRICS_PER_ACCOUNT": ("schedule.metrics_per_account", str),
     "ACCOUNT_LABEL": ("account_label", str),
     "ACCOUNTS": ("accounts", _split_list),
     "LOG_LEVEL": ("log_level", lambda raw: raw.upper()),

@@ -70,3 +70,19 @@ class LockLostError(EtlError):
         super().__init__(f"account {account}: its account lock was lost while working (the lock's database "
                          "session ended), so another process may have worked on it too: not recorded as done; "
                          "the next run redoes it")
+
+
+class DatabaseLostError(EtlError):
+    """PostgreSQL failed in the middle of a run (killed, restarted, turned read-only, disk full).
+
+    Not a DependencyError (exit 3, "unreachable before anything started"): the run had started and
+    some accounts may be written, so it ends like a run whose accounts failed (exit 1). Days are
+    written whole per transaction, so what was committed stays exact and the next run redoes the rest.
+    """
+
+    def __init__(self, reason: str, run_id: int | None) -> None:
+        self.reason = reason
+        self.run_id = run_id
+        where = f"during run #{run_id}" if run_id is not None else "while opening the run"
+        super().__init__(f"PostgreSQL failed {where}: {reason}; days committed before are kept whole, "
+                         "the next run redoes the rest")

@@ -12,6 +12,7 @@ import sys
 
 from etl.cli.logs import escape_control
 from etl.errors import ConfigError, DependencyError, EtlError, InputError
+from etl.redact import redact
 
 EXIT_OK, EXIT_ACCOUNT_FAILED, EXIT_BAD_INPUT, EXIT_DEPENDENCY, EXIT_NO_DATA = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
@@ -19,7 +20,7 @@ EXIT_INTERRUPTED = 130
 
 def print_error(message: object) -> None:
     """One line on stderr; ids and upstream text in it cannot break it into more (etl.cli.logs)."""
-    print(f"k8s-cost-etl: error: {escape_control(str(message))}", file=sys.stderr)
+    print(f"k8s-cost-etl: error: {escape_control(redact(str(message)))}", file=sys.stderr)
 
 
 def error_exit_code(exc: EtlError) -> int:

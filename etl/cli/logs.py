@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Literal
 
+from etl.redact import RedactingFilter
+
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 LogFormat = Literal["text", "json"]
@@ -58,10 +60,18 @@ class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)
 
-    def formatException(self, ei: ExcInfo) -> str:
-        text = super().formatException(ei)
-        # Continuation lines are indented: a record starts at column 0, nothing else does.
-        return "\n".join("    " + escape_control(line) for line in text.splitlines())
+    def format(self, record: logging.LogRecord) -> str:
+        # The traceback (already redacted by etl.redact's filter when it ran) with its continuation
+        # lines indented: a record starts at column 0, nothing else does.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        plain = record.exc_text
+        if plain:
+            record.exc_text = "\n".join("    " + escape_control(line) for line in plain.splitlines())
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = plain
 
 
 class JsonFormatter(logging.Formatter):
@@ -75,12 +85,13 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
 def configure_logging(level: str, log_format: LogFormat = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())  # no secret in any log line (etl.redact), then one line each
     handler.addFilter(EscapeControlCharacters())
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     logging.basicConfig(level=level, handlers=[handler], force=True)

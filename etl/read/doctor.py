@@ -14,7 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import Engine
@@ -33,7 +33,8 @@ from etl.source.promql import (
 from etl.source.thanos import ThanosClient
 from etl.store.db import connect, head_revision, schema_mismatch
 from etl.store.embedded import resolve_data_dir
-from etl.store.runlog import failing_accounts
+from etl.store.locks import AccountLocks
+from etl.store.runlog import abandoned_runs, failing_accounts, recently_abandoned
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ Level = Literal["ok", "warning", "error"]
 # Labels whose name says they hold a tenant / account id.
 ACCOUNTISH_WORDS = ("tenant", "account")
 SHOWN_VALUES = 10
+# Runs closed as abandoned are listed for this many days.
+ABANDONED_SHOWN_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -97,10 +100,24 @@ def _check_schema_and_state(engine: Engine, report: DoctorReport) -> None:
         report.add("error", "schema", problem)
         return
     report.add("ok", "schema", f"schema at head ({head_revision()})")
+    _check_runs(engine, report)
     for account, failures, error, last_success in failing_accounts(engine):
         since = f"last success {last_success:%Y-%m-%d %H:%M}Z" if last_success else "never succeeded"
         report.add("warning", "account state",
                    f"account {account} failed its last {failures} attempt(s) ({since}): {error}")
+
+
+def _check_runs(engine: Engine, report: DoctorReport) -> None:
+    """Runs left `running` by a process that is gone (the next run closes them), and those closed so."""
+    with AccountLocks(engine) as locks:
+        for run in abandoned_runs(engine, locks):
+            report.add("warning", "runs", f"run #{run.id} ({run.command} on {run.host}, started "
+                       f"{run.started_at:%Y-%m-%d %H:%M}Z) was left running by a process that is gone; the next "
+                       "run or backfill closes it as abandoned and redoes its accounts")
+    closed = recently_abandoned(engine, datetime.now(UTC) - timedelta(days=ABANDONED_SHOWN_DAYS))
+    if closed:
+        report.add("ok", "runs", f"{len(closed)} run(s) of the last {ABANDONED_SHOWN_DAYS} days were abandoned by "
+                   f"their process and closed by a later run: {_shown(f'#{run.id}' for run in closed)}")
 
 
 def _label_findings(settings: Settings, series: list[dict[str, str]], report: DoctorReport) -> dict[str, set[str]]:

@@ -40,7 +40,7 @@ class Daemon:
                  stop: threading.Event | None = None, metrics: EtlMetrics | None = None) -> None:
         self.settings = settings
         self.stop = stop or threading.Event()
-        self.metrics = metrics or EtlMetrics()
+        self.metrics = metrics or EtlMetrics(settings.schedule.metrics_per_account)
         client.observer = self.metrics.observe_thanos
         self.runner = Runner(settings, client, engine, stop_requested=self.stop.is_set)
         self.health = HealthState(alive=self.alive)
@@ -67,10 +67,10 @@ class Daemon:
             log.info("Cycle #%d %s: %d account(s) computed, %d failed, %d skipped, %d row(s) written",
                      outcome.run_id, status, len(outcome.summary.accounts), len(outcome.failed),
                      len(outcome.skipped), outcome.summary.rows_written)
-        except EtlError as exc:  # expected (Thanos down, ...): one line; the whole chain at DEBUG
+        except EtlError as exc:  # expected (Thanos down, PostgreSQL lost, ...): one line; the whole chain at DEBUG
             log.error("Cycle failed: %s; the next tick retries", exc)
             log.debug("The cycle's error in full:", exc_info=True)
-        except Exception:  # a daemon outlives a bad cycle; the next tick retries
+        except Exception:  # an unexpected one keeps its traceback for the bug report; the next tick retries
             log.exception("Cycle failed; the next tick retries")
         finally:
             self.metrics.cycle_running.set(0)

@@ -31,14 +31,27 @@ QUERY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 
 class EtlMetrics:
-    def __init__(self) -> None:
+    """The daemon's metrics. ``per_account`` labels the account series with the account id; without
+    it (``schedule.metrics_per_account: false``, for a /metrics that must not list the cloud account
+    ids) the same facts are exported as account-free aggregates: the oldest last success, and the
+    failures of all accounts together."""
+
+    def __init__(self, per_account: bool = True) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.account_last_success = Gauge(
-            PREFIX + "account_last_success_timestamp_seconds",
-            "Unix time an account's days were last computed without error", ["account"], registry=r)
+        self.per_account = per_account
+        self._last_success: dict[str, float] = {}
+        labels = ["account"] if per_account else []
+        if per_account:
+            self.account_last_success = Gauge(
+                PREFIX + "account_last_success_timestamp_seconds",
+                "Unix time an account's days were last computed without error", labels, registry=r)
+        else:
+            self.account_last_success = Gauge(
+                PREFIX + "oldest_account_last_success_timestamp_seconds",
+                "Unix time of the oldest last success among the accounts", registry=r)
         self.account_failures = Counter(
-            PREFIX + "account_failures_total", "Cycles in which an account failed", ["account"], registry=r)
+            PREFIX + "account_failures_total", "Cycles in which an account failed", labels, registry=r)
         self.rows_upserted = Counter(
             PREFIX + "rows_upserted_total", "Hourly and daily cost rows written by cycles", registry=r)
         self.thanos_duration = Histogram(
@@ -65,7 +78,17 @@ class EtlMetrics:
     def seed_last_successes(self, last_success: Mapping[str, datetime]) -> None:
         """Start from the run log, so a restarted daemon does not look as if nothing ever succeeded."""
         for account, when in last_success.items():
-            self.account_last_success.labels(account).set(when.timestamp())
+            self._succeeded(account, when.timestamp())
+
+    def _succeeded(self, account: str, when: float) -> None:
+        if self.per_account:
+            self.account_last_success.labels(account).set(when)
+        else:
+            self._last_success[account] = when
+            self.account_last_success.set(min(self._last_success.values()))
+
+    def _failed(self, account: str) -> None:
+        (self.account_failures.labels(account) if self.per_account else self.account_failures).inc()
 
     def observe_cycle(self, status: str, seconds: float, outcome: CycleOutcome | None) -> None:
         self.cycles.labels(status).inc()
@@ -75,9 +98,9 @@ class EtlMetrics:
         self.rows_upserted.inc(outcome.summary.rows_written)
         for name, account in outcome.summary.accounts.items():
             if account.ok and not outcome.summary.interrupted:
-                self.account_last_success.labels(name).set(time.time())
+                self._succeeded(name, time.time())
             elif not account.ok:
-                self.account_failures.labels(name).inc()
+                self._failed(name)
         if status == STATUS_OK:
             self.last_cycle_success.set(time.time())
 
@@ -145,7 +168,8 @@ class HealthServer:
 
     def start(self) -> HealthServer:
         self._thread.start()
-        log.info("Serving /healthz, /readyz and /metrics on port %d", self.port)
+        host = self._server.server_address[0]
+        log.info("Serving /healthz, /readyz and /metrics on %s:%d", host, self.port)
         return self
 
     def stop(self) -> None:

@@ -1,9 +1,8 @@
 """Ingestion cycles and backfills that several processes can run at once.
 
 A process claims accounts in batches (``run.accounts_per_claim``) by taking their advisory
-locks (etl.store.locks), computes only the accounts it holds, records each account's outcome,
-and releases them. An account another process holds is retried once at the end; a cycle then
-skips it (that process is doing the work), a backfill waits for it. A cycle also skips an
+locks, computes only the accounts it holds, records each account's outcome, and releases them;
+an account another process holds is waited for at the end (etl.run.claims). A cycle skips an
 account some process already computed through the current hour, so N replicas share the
 accounts instead of repeating each other. What days each account needs is etl.run.catchup's.
 """
@@ -31,7 +30,9 @@ from etl.run.catchup import (
     merge_gaps,
     plan_catchup,
 )
+from etl.run.claims import held_batches, writing_clock
 from etl.run.pipeline import AccountSummary, Pipeline, RunSummary, StopRequested
+from etl.run.session import run_in_session
 from etl.source.thanos import ThanosClient
 from etl.store.locks import AccountLocks
 from etl.store.resume import BackfillProgress, start_backfill_run
@@ -46,12 +47,11 @@ from etl.store.runlog import (
     set_run_range,
     start_run,
 )
-from etl.store.schema import STATUS_ERROR, STATUS_FAILED, STATUS_INTERRUPTED, STATUS_OK
+from etl.store.schema import STATUS_FAILED, STATUS_INTERRUPTED, STATUS_OK
 
 log = logging.getLogger(__name__)
 
 AccountDaysCallback = Callable[[int], None]
-SKIPPED_LOCKED = "locked by another process"
 SKIPPED_CURRENT = "already computed"  # then: through which hour, when and by which run (perhaps one's own)
 SKIPPED_RESUMED = "every chunk finished by an earlier run of this backfill"
 SKIPPED_STOPPED = "not reached before the stop request"
@@ -113,30 +113,8 @@ class Runner:
         self._stop_requested = stop_requested or (lambda: False)
 
     # -- shared machinery --------------------------------------------------------------------------
-    def _held_batches(self, locks: AccountLocks, names: Sequence[str], wait_for_busy: bool,
-                      skipped: dict[str, str]) -> Iterator[list[str]]:
-        """Batches of ``names`` whose locks this process holds, each released once the caller is done
-        with it. Accounts busy elsewhere come last, one at a time: waited for (``wait_for_busy``) or
-        skipped (noted in ``skipped``)."""
-        remaining, busy = list(names), list[str]()
-        while remaining and not self._stop_requested():
-            batch: list[str] = []
-            while remaining and len(batch) < self.settings.run.accounts_per_claim:
-                name = remaining.pop(0)
-                (batch if locks.try_lock(name) else busy).append(name)
-            if batch:
-                yield from _holding(locks, batch)
-        for name in busy:
-            if self._stop_requested():
-                break
-            if wait_for_busy:
-                if not locks.wait_lock(name, self._stop_requested):
-                    break
-            elif not locks.try_lock(name):
-                log.warning("Skipping account %s: %s", name, SKIPPED_LOCKED)
-                skipped[name] = SKIPPED_LOCKED
-                continue
-            yield from _holding(locks, [name])
+    def _claims(self, locks: AccountLocks, names: Sequence[str]) -> Iterator[list[str]]:
+        return held_batches(locks, names, self.settings.run.accounts_per_claim, self._stop_requested)
 
     def _finish(self, outcome: CycleOutcome, names: Sequence[str]) -> CycleOutcome:
         summary = outcome.summary
@@ -149,18 +127,6 @@ class Runner:
             outcome.status = STATUS_FAILED
         finish_run(self.engine, outcome.run_id, outcome.totals())
         return outcome
-
-    def _guarded(self, run_id: int, body: Callable[[], CycleOutcome]) -> CycleOutcome:
-        """Close the run row even when the body dies (dependency down, Ctrl-C), then re-raise."""
-        try:
-            return body()
-        except BaseException as exc:
-            status = STATUS_INTERRUPTED if isinstance(exc, KeyboardInterrupt) else STATUS_ERROR
-            try:
-                finish_run(self.engine, run_id, RunTotals(status, error=str(exc) or type(exc).__name__))
-            except Exception as log_exc:  # the database may be what failed
-                log.error("Could not record the end of run #%d: %s", run_id, log_exc)
-            raise
 
     def _record(self, locks: AccountLocks, run_id: int, summary: RunSummary, watermarks: dict[str, date | None],
                 through: dict[str, datetime | None], gaps: dict[str, DayGap | None],
@@ -185,10 +151,10 @@ class Runner:
                   command: str = "run") -> CycleOutcome:
         """One cycle: each account from its catch-up start through the last complete hour."""
         now = now or datetime.now(UTC)
-        run_id = start_run(self.engine, "run", command)
-        return self._guarded(run_id, lambda: self._run_cycle(run_id, now, accounts))
+        return run_in_session(self.engine, lambda run_id: start_run(self.engine, "run", command, run_id),
+                              lambda locks, run_id: self._run_cycle(locks, run_id, now, accounts))
 
-    def _run_cycle(self, run_id: int, now: datetime, requested: Sequence[str]) -> CycleOutcome:
+    def _run_cycle(self, locks: AccountLocks, run_id: int, now: datetime, requested: Sequence[str]) -> CycleOutcome:
         latest_end = last_complete_hour_end(now)
         today = now.astimezone(UTC).date()
         lookback = self.settings.run.lookback_days
@@ -198,24 +164,25 @@ class Runner:
         window = HourRange.for_days(oldest.first_day, today).clipped_to(latest_end)
         names = self.pipeline.resolve_accounts(requested, window)
         outcome = CycleOutcome(run_id, "run", today - timedelta(days=lookback), today)
-        with AccountLocks(self.engine) as locks:
-            for batch in self._held_batches(locks, names, wait_for_busy=False, skipped=outcome.skipped):
-                self._cycle_batch(locks, outcome, batch, now)
+        for batch in self._claims(locks, names):
+            self._cycle_batch(locks, outcome, batch, now)
         set_run_range(self.engine, run_id, outcome.summary.first_day, today)
         return self._finish(outcome, names)
 
     def _cycle_batch(self, locks: AccountLocks, outcome: CycleOutcome, batch: list[str], now: datetime) -> None:
         """Catch up the accounts of one held batch, grouped by the day their catch-up starts."""
-        latest_end, today = last_complete_hour_end(now), now.astimezone(UTC).date()
         lookback, max_catchup = self.settings.run.lookback_days, self.settings.run.max_catchup_days
         # Read under the lock: the state another process just wrote is the one that counts.
         states = read_states(self.engine, batch)
+        current = last_complete_hour_end(now)
+        now = writing_clock(self.engine, now, states)
+        latest_end, today = last_complete_hour_end(now), now.astimezone(UTC).date()
         groups: dict[date, list[str]] = defaultdict(list)
         gaps: dict[str, DayGap | None] = {}
         for name in batch:
             state = states[name]
-            if state.computed_through is not None and state.computed_through >= latest_end:
-                outcome.skipped[name] = f"{SKIPPED_CURRENT} through {hour_label(latest_end)} {state.computed_by()}"
+            if state.computed_through is not None and state.computed_through >= current:
+                outcome.skipped[name] = f"{SKIPPED_CURRENT} through {hour_label(current)} {state.computed_by()}"
                 log.info("Skipping account %s: %s", name, outcome.skipped[name])
                 continue
             plan = plan_catchup(state.watermark, today, lookback, max_catchup)
@@ -241,20 +208,24 @@ class Runner:
                  now: datetime | None = None, progress: AccountDaysCallback | None = None) -> CycleOutcome:
         """Recompute [first_day, last_day]; resumes an unfinished backfill of the same range."""
         now = now or datetime.now(UTC)
-        run_id, origin_id = start_backfill_run(self.engine, first_day, last_day, restart)
-        return self._guarded(run_id, lambda: self._backfill(run_id, origin_id, first_day, last_day, accounts,
-                                                            now, progress))
+        origins: dict[int, int] = {}
 
-    def _backfill(self, run_id: int, origin_id: int, first_day: date, last_day: date, requested: Sequence[str],
-                  now: datetime, progress: AccountDaysCallback | None) -> CycleOutcome:
+        def open_run(reserved: int) -> int:
+            run_id, origins[run_id] = start_backfill_run(self.engine, first_day, last_day, restart, reserved)
+            return run_id
+
+        return run_in_session(self.engine, open_run, lambda locks, run_id: self._backfill(
+            locks, run_id, origins[run_id], first_day, last_day, accounts, now, progress))
+
+    def _backfill(self, locks: AccountLocks, run_id: int, origin_id: int, first_day: date, last_day: date,
+                  requested: Sequence[str], now: datetime, progress: AccountDaysCallback | None) -> CycleOutcome:
         latest_end = last_complete_hour_end(now)
         names = self.pipeline.resolve_accounts(
             requested, HourRange.for_days(first_day, last_day).clipped_to(latest_end))
         tracker = BackfillProgress(self.engine, origin_id, run_id)
         outcome = CycleOutcome(run_id, "backfill", first_day, last_day)
-        with AccountLocks(self.engine) as locks:
-            for batch in self._held_batches(locks, names, wait_for_busy=True, skipped=outcome.skipped):
-                self._backfill_batch(locks, outcome, tracker, batch, now, progress)
+        for batch in self._claims(locks, names):
+            self._backfill_batch(locks, outcome, tracker, batch, now, progress)
         outcome.skipped_chunks += tracker.skipped_chunks
         return self._finish(outcome, names)
 
@@ -263,8 +234,9 @@ class Runner:
         """Backfill the accounts of one held batch, skipping those an earlier run of it finished."""
         first_day, last_day = outcome.first_day, outcome.last_day
         chunks = day_chunks(first_day, last_day, self.settings.thanos.chunk_days)
-        complete_day = min(last_day, last_complete_day(last_complete_hour_end(now)))
         states = read_states(self.engine, batch)
+        now = writing_clock(self.engine, now, states)
+        complete_day = min(last_day, last_complete_day(last_complete_hour_end(now)))
         watermarks: dict[str, date | None] = {}
         for name in batch:
             old = states[name].watermark
@@ -288,12 +260,3 @@ class Runner:
         outcome.ranges.append(summary)
         self._record(locks, outcome.run_id, summary, watermarks, through, gaps)
 
-
-def _holding(locks: AccountLocks, batch: list[str]) -> Iterator[list[str]]:
-    """Hand out ``batch`` (whose locks are held) and release its locks once the caller is done."""
-    log.info("Working on %d account(s): %s", len(batch), ", ".join(batch))
-    try:
-        yield batch
-    finally:
-        for name in batch:
-            locks.unlock(name)

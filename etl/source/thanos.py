@@ -26,6 +26,7 @@ from tenacity import (
 
 from etl.config import ThanosSettings
 from etl.errors import ConfigError, PartialResponseError, ThanosError
+from etl.redact import MAX_UPSTREAM_TEXT, redact, register_secrets, url_secrets
 from etl.source.connect_errors import connection_failure, is_tls_failure
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,8 @@ class ThanosClient:
                 token = Path(settings.bearer_token_file).read_text(encoding="utf-8").strip()
             except OSError as exc:
                 raise ConfigError("thanos.bearer_token_file", f"cannot read it: {exc.strerror}") from None
+        # Whatever reaches a log line, stderr or the run log is redacted of these (etl.redact).
+        register_secrets([token, settings.password, *settings.headers.values(), *url_secrets(self.base_url)])
         if token:
             self._session.headers["Authorization"] = f"Bearer {token}"
         elif settings.username is not None:
@@ -148,13 +151,13 @@ class ThanosClient:
             ) from None
         if not isinstance(body, dict) or body.get("status") != "success":
             detail = body.get("error", "no error text") if isinstance(body, dict) else "malformed body"
-            raise ThanosError(
-                f"Thanos at {self.safe_url} rejected {path} (HTTP {response.status_code}): {detail}"
-            )
+            # Upstream text is quoted redacted and short: a proxy may echo the request, token included.
+            raise ThanosError(f"Thanos at {self.safe_url} rejected {path} (HTTP {response.status_code}): "
+                              f"{redact(str(detail), MAX_UPSTREAM_TEXT)}")
         if body.get("warnings"):
             raise PartialResponseError(
                 f"Thanos at {self.safe_url} returned a partial response on {path}: "
-                f"{'; '.join(map(str, body['warnings']))}"
+                f"{redact('; '.join(map(str, body['warnings'])), MAX_UPSTREAM_TEXT)}"
             )
         if "data" not in body:
             raise ThanosError(f"Thanos at {self.safe_url} answered {path} without data")

@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from etl.config import Settings
 from etl.errors import ConfigError, DatabaseError
+from etl.redact import register_secrets
 from etl.store.embedded import embedded_database_url
 
 log = logging.getLogger(__name__)
@@ -52,14 +53,20 @@ def connect(settings: Settings) -> Engine:
     """An engine whose database answered a first query, or DatabaseError."""
     parsed = postgres_url(database_url(settings))
     safe = parsed.render_as_string(hide_password=True)
+    register_secrets([parsed.password if isinstance(parsed.password, str) else None])
     try:
         engine = create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise DatabaseError(f"cannot connect to PostgreSQL at {safe}: {reason}") from None
+        raise DatabaseError(f"cannot connect to PostgreSQL at {safe}: {describe_error(exc)}") from None
     return engine
+
+
+def describe_error(exc: BaseException) -> str:
+    """The driver's first line (no SQL text, no parameters, no SQLAlchemy help link)."""
+    lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def alembic_config() -> Config:

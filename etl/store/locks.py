@@ -16,10 +16,18 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from etl.store.db import describe_error
+
 log = logging.getLogger(__name__)
 
 # First half of the two-int advisory key: keeps these locks apart from other applications' ("k8sc").
 ACCOUNT_LOCK_NAMESPACE = 0x6B38_7363
+# A run's own lock ("k8ru"), held by its lock session for the run's life: free = the process is gone.
+RUN_LOCK_NAMESPACE = 0x6B38_7275
+
+
+def _run_key(run_id: int) -> dict[str, int]:
+    return {"namespace": RUN_LOCK_NAMESPACE, "key": run_id % 2**31}
 
 
 class AccountLocks:
@@ -57,6 +65,23 @@ class AccountLocks:
                 return True
         return False
 
+    def reserve_run_id(self) -> int:
+        """A new etl_runs id whose run lock this session holds until it closes. Taken before the row
+        exists, so no other process ever sees the row `running` with its lock free."""
+        run_id = int(self._connection.execute(
+            text("SELECT nextval(pg_get_serial_sequence('etl_runs', 'id'))")).scalar_one())
+        self._connection.execute(text("SELECT pg_advisory_lock(:namespace, :key)"), _run_key(run_id))
+        return run_id
+
+    def run_owner_gone(self, run_id: int) -> bool:
+        """True when no session holds the run's lock: the process that opened it has ended (or its
+        database session did, and with it the run's claim on its accounts)."""
+        if not self._connection.execute(text("SELECT pg_try_advisory_lock(:namespace, :key)"),
+                                        _run_key(run_id)).scalar_one():
+            return False
+        self._connection.execute(text("SELECT pg_advisory_unlock(:namespace, :key)"), _run_key(run_id))
+        return True
+
     def still_held(self, accounts: Iterable[str]) -> set[str]:
         """The accounts whose lock this session really still holds.
 
@@ -76,7 +101,7 @@ class AccountLocks:
                 {"accounts": names, "namespace": ACCOUNT_LOCK_NAMESPACE},
             ).scalars())
         except SQLAlchemyError as exc:
-            log.error("The account-lock session is gone (%s): its locks were dropped with it", exc)
+            log.error("The account-lock session is gone (%s): its locks were dropped with it", describe_error(exc))
             return set()
 
     def unlock(self, account: str) -> None:
@@ -85,15 +110,17 @@ class AccountLocks:
             try:
                 self._call("pg_advisory_unlock", account)
             except SQLAlchemyError as exc:  # a lost session's locks are already gone
-                log.warning("Releasing the lock of account %s failed (%s)", account, exc)
+                log.warning("Releasing the lock of account %s failed (%s)", account, describe_error(exc))
 
     def close(self) -> None:
         """Release everything (closing the session would too)."""
         try:
             for account in sorted(self.held):
                 self.unlock(account)
+            # The run lock too: the connection goes back to the pool, where a lock would outlive the run.
+            self._connection.execute(text("SELECT pg_advisory_unlock_all()"))
         except SQLAlchemyError as exc:  # the server drops a broken session's locks by itself
-            log.warning("Releasing account locks failed (%s); closing the session releases them", exc)
+            log.warning("Releasing account locks failed (%s); closing the session releases them", describe_error(exc))
         finally:
             self.held.clear()
             self._connection.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
@@ -53,3 +53,11 @@ def fetch_account_span(engine: Engine, account: str) -> tuple[date, date] | None
         first, last = connection.execute(
             select(func.min(day), func.max(day)).where(daily_costs.c.cloud_account_id == account)).one()
     return None if first is None else (first, last)
+
+
+def stored_through(engine: Engine, accounts: Iterable[str]) -> datetime | None:
+    """End of the latest hour stored for any of ``accounts`` (None: no hour stored)."""
+    query = select(func.max(hourly_costs.c.hour_start)).where(hourly_costs.c.cloud_account_id.in_(sorted(accounts)))
+    with engine.connect() as connection:
+        latest = connection.execute(query).scalar_one()
+    return None if latest is None else latest + timedelta(hours=1)

@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 BACKFILL_START_LOCK_KEY = 0x6B_3873_6266
 
 
-def start_backfill_run(engine: Engine, first_day: date, last_day: date, restart: bool) -> tuple[int, int]:
-    """Open the etl_runs row of a backfill; returns (run id, origin run id)."""
+def start_backfill_run(engine: Engine, first_day: date, last_day: date, restart: bool,
+                       run_id: int | None = None) -> tuple[int, int]:
+    """Open the etl_runs row of a backfill (with ``run_id`` when reserved); returns (run id, origin run id)."""
     with engine.begin() as connection:
         # Two backfills of one range started at once must agree on one origin to share progress.
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BACKFILL_START_LOCK_KEY})
@@ -37,9 +38,10 @@ def start_backfill_run(engine: Engine, first_day: date, last_day: date, restart:
             {"first": first_day, "last": last_day},
         ).scalar_one_or_none()
         run_id = int(connection.execute(
-            text("INSERT INTO etl_runs (kind, command, host, first_day, last_day, backfill_origin_id) "
-                 "VALUES ('backfill', 'backfill', :host, :first, :last, :origin) RETURNING id"),
-            {"host": host_id(), "first": first_day, "last": last_day, "origin": origin},
+            text("INSERT INTO etl_runs (id, kind, command, host, first_day, last_day, backfill_origin_id) "
+                 "VALUES (COALESCE(:id, nextval(pg_get_serial_sequence('etl_runs', 'id'))), 'backfill', "
+                 "'backfill', :host, :first, :last, :origin) RETURNING id"),
+            {"id": run_id, "host": host_id(), "first": first_day, "last": last_day, "origin": origin},
         ).scalar_one())
         if origin is None:
             origin = run_id

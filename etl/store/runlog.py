@@ -16,9 +16,12 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from etl.store.schema import RUN_KINDS, UPDATED_AT, account_state, runs
+from etl.redact import redact
+from etl.store.locks import AccountLocks
+from etl.store.schema import RUN_KINDS, STATUS_ERROR, STATUS_RUNNING, UPDATED_AT, account_state, runs
 
 MAX_ERROR_TEXT = 4000
+ABANDONED = "abandoned"
 
 
 def host_id() -> str:
@@ -53,13 +56,50 @@ class RunTotals:
     error: str | None = None
 
 
-def start_run(engine: Engine, kind: str, command: str) -> int:
-    """Open a run row; its day range is set once known (set_run_range)."""
+def start_run(engine: Engine, kind: str, command: str, run_id: int | None = None) -> int:
+    """Open a run row (with ``run_id`` when reserved: etl.store.locks.AccountLocks.reserve_run_id);
+    its day range is set once known (set_run_range)."""
     if kind not in RUN_KINDS:
         raise ValueError(f"unknown run kind {kind!r}")
+    values = {"kind": kind, "command": command, "host": host_id(), **({"id": run_id} if run_id is not None else {})}
     with engine.begin() as connection:
-        return int(connection.execute(
-            runs.insert().values(kind=kind, command=command, host=host_id()).returning(runs.c.id)).scalar_one())
+        return int(connection.execute(runs.insert().values(**values).returning(runs.c.id)).scalar_one())
+
+
+@dataclass(frozen=True)
+class OpenRun:
+    id: int
+    command: str
+    host: str
+    started_at: datetime
+
+
+def abandoned_runs(engine: Engine, locks: AccountLocks, exclude: int | None = None) -> list[OpenRun]:
+    """Runs still `running` whose process is gone: their run lock is free (the lock session ends
+    with the process, so a SIGKILL, a lost node or a database restart all free it)."""
+    query = (select(runs.c.id, runs.c.command, runs.c.host, runs.c.started_at)
+             .where(runs.c.status == STATUS_RUNNING, runs.c.id != (exclude or 0)).order_by(runs.c.id))
+    with engine.connect() as connection:
+        candidates = [OpenRun(**row) for row in connection.execute(query).mappings()]
+    return [run for run in candidates if locks.run_owner_gone(run.id)]
+
+
+def close_abandoned(engine: Engine, run: OpenRun, closed_by: int) -> None:
+    """Close a run whose process is gone as ``error`` (a process that still lives and finishes
+    later overwrites this with its own outcome)."""
+    with engine.begin() as connection:
+        connection.execute(runs.update().where(runs.c.id == run.id, runs.c.status == STATUS_RUNNING).values(
+            finished_at=func.now(), status=STATUS_ERROR,
+            error=f"{ABANDONED}: its process ({run.host}) ended without closing it; closed by run #{closed_by}"))
+
+
+def recently_abandoned(engine: Engine, since: datetime) -> list[OpenRun]:
+    """Runs closed as abandoned (by close_abandoned) that started after ``since``."""
+    query = (select(runs.c.id, runs.c.command, runs.c.host, runs.c.started_at)
+             .where(runs.c.status == STATUS_ERROR, runs.c.error.startswith(ABANDONED), runs.c.started_at >= since)
+             .order_by(runs.c.id))
+    with engine.connect() as connection:
+        return [OpenRun(**row) for row in connection.execute(query).mappings()]
 
 
 def set_run_range(engine: Engine, run_id: int, first_day: date | None, last_day: date | None) -> None:
@@ -72,7 +112,7 @@ def finish_run(engine: Engine, run_id: int, totals: RunTotals) -> None:
         connection.execute(runs.update().where(runs.c.id == run_id).values(
             finished_at=func.now(), status=totals.status, accounts_ok=totals.accounts_ok,
             accounts_failed=totals.accounts_failed, accounts_skipped=totals.accounts_skipped,
-            rows_written=totals.rows_written, error=totals.error[:MAX_ERROR_TEXT] if totals.error else None,
+            rows_written=totals.rows_written, error=redact(totals.error, MAX_ERROR_TEXT) if totals.error else None,
         ))
 
 
@@ -124,7 +164,7 @@ def record_failure(engine: Engine, account: str, error: str, first_due_day: date
     """
     watermark = first_due_day - timedelta(days=1) if first_due_day is not None else None
     now = func.now()
-    error = error[:MAX_ERROR_TEXT]
+    error = redact(error, MAX_ERROR_TEXT)
     statement = insert(account_state).values(
         cloud_account_id=account, watermark=watermark, last_attempt_at=now, last_error=error, last_error_at=now,
         consecutive_failures=1, **{UPDATED_AT: now})

@@ -3,7 +3,8 @@
 PromQL is still evaluated by the real server; the proxy only breaks the transport. Two ways:
 - standing faults, for every request whose decoded path + body holds ``fail_matching`` (or every
   request when it is None): ``delay_seconds`` slows the answer, ``error_status`` answers that HTTP
-  status, ``malformed`` answers a body that is not JSON;
+  status, ``malformed`` answers a body that is not JSON, ``echo_request`` answers HTTP 400 whose
+  error text echoes the request (its headers and body) the way a careless proxy does;
 - one-shot faults queued with ``inject(Fault(...), ...)``, applied to the next requests in order
   (error status, delay, a raw body, or Thanos-style partial-response ``warnings`` added to the
   real answer); they take precedence over the standing ones.
@@ -35,6 +36,7 @@ class Fault:
     delay_seconds: float = 0.0  # sleep before answering
     body: bytes | None = None  # answer 200 with this raw body
     add_warnings: bool = False  # forward, then add Thanos' partial-response warnings to the answer
+    echo: bool = False  # answer 400 with the request (headers, body) echoed in the error text
 
 
 @dataclass
@@ -51,6 +53,7 @@ class FaultProxy:
     delay_seconds: float = 0.0
     error_status: int | None = None
     malformed: bool = False
+    echo_request: bool = False
     fail_matching: str | None = None
     align_range_with_step: bool = False
     faults: deque[Fault] = field(default_factory=deque)
@@ -75,7 +78,7 @@ class FaultProxy:
         if self.fail_matching is not None and self.fail_matching not in decoded:
             return Fault()
         return Fault(status=self.error_status, delay_seconds=self.delay_seconds,
-                     body=NOT_JSON if self.malformed else None)
+                     body=NOT_JSON if self.malformed else None, echo=self.echo_request)
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
@@ -88,6 +91,9 @@ class FaultProxy:
             unquote_plus(handler.path) + unquote_plus(text))
         if fault.delay_seconds:
             time.sleep(fault.delay_seconds)
+        if fault.echo:
+            echoed = f"bad request: {handler.command} {handler.path} {dict(handler.headers)} {text}"
+            return self._reply(handler, 400, json.dumps({"status": "error", "error": echoed}).encode())
         if fault.status is not None:
             error = {"status": "error", "errorType": "injected", "error": f"injected {fault.status}"}
             return self._reply(handler, fault.status, json.dumps(error).encode())

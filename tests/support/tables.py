@@ -62,3 +62,10 @@ def account_state(engine: Engine, account: str) -> dict[str, object]:
 def runs(engine: Engine) -> list[dict[str, object]]:
     with engine.connect() as connection:
         return [dict(r) for r in connection.execute(text("SELECT * FROM etl_runs ORDER BY id")).mappings()]
+
+
+def wipe(engine: Engine) -> None:
+    """Empty every table the tool writes (costs, run log, account state, backfill progress)."""
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE k8s_hourly_costs, k8s_daily_costs, etl_backfill_chunks, "
+                                "etl_account_state, etl_runs"))

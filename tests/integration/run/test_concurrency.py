@@ -10,12 +10,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Engine, text
 
-from etl.run.runner import SKIPPED_LOCKED, CycleOutcome, Runner
+from etl.run.runner import SKIPPED_CURRENT, CycleOutcome, Runner
 from etl.source.thanos import ThanosClient
 from etl.store.locks import AccountLocks
 from tests.support import datasets, tables
@@ -39,17 +40,61 @@ def assert_all_days_exact(engine: Engine, days: list[date]) -> None:
     assert hourly == 24 * len(days) * len(ACCOUNTS)
 
 
-def test_an_account_locked_by_another_process_is_skipped(thanos_url: str, database_url: str,
-                                                        engine: Engine) -> None:
+def test_a_cycle_waits_for_an_account_another_process_holds_and_then_computes_it(
+        thanos_url: str, database_url: str, engine: Engine) -> None:
+    # The holder (a backfill of other days, say) does not compute this cycle's hours: skipping the
+    # account because it was locked left today's hours missing while every process reported ok.
     settings = make_settings(thanos_url, database_url, LOOKBACK_DAYS="1")
     now = datetime(2026, 9, 5, 12, 30, tzinfo=UTC)
-    with AccountLocks(engine) as other_process:
-        assert other_process.try_lock("acct-b")
+    holder = AccountLocks(engine)
+    assert holder.try_lock("acct-b")
+    release = threading.Timer(1.0, holder.close)
+    release.start()
+    try:
         outcome = Runner(settings, ThanosClient(settings.thanos), engine).run_cycle(now=now)
-    assert outcome.skipped == {"acct-b": SKIPPED_LOCKED}
-    assert outcome.status == "ok"  # the holder does b's work; nothing failed here
-    assert {account for account, _ in daily(engine)} == {"acct-a", "acct-c"}
-    assert runs(engine)[-1]["accounts_skipped"] == 1
+    finally:
+        release.join()
+    assert outcome.status == "ok" and outcome.skipped == {}
+    # lookback 1: Sept 4 whole and Sept 5 through 12:00, for every account, b included
+    assert daily(engine) == {**{(a, DAYS[3]): (expected_total(a, DAYS[3]), 24) for a in ACCOUNTS},
+                             **{(a, DAYS[4]): (expected_total(a, DAYS[4], 12), 12) for a in ACCOUNTS}}
+
+
+def test_a_cycle_skips_an_account_computed_through_its_hour_while_it_waited(
+        thanos_url: str, database_url: str, engine: Engine) -> None:
+    now = datetime(2026, 9, 5, 12, 30, tzinfo=UTC)
+    with FaultProxy(thanos_url, delay_seconds=0.2) as slow:
+        first = make_settings(slow.url, database_url, LOOKBACK_DAYS="1", ACCOUNTS="acct-a")
+        other_replica = threading.Thread(
+            target=lambda: Runner(first, ThanosClient(first.thanos), engine).run_cycle(now=now))
+        other_replica.start()  # claims acct-a and computes it slowly
+        time.sleep(1.0)
+        settings = make_settings(thanos_url, database_url, LOOKBACK_DAYS="1", ACCOUNTS="acct-a")
+        outcome = Runner(settings, ThanosClient(settings.thanos), engine).run_cycle(now=now)
+        other_replica.join(timeout=120)
+    assert slow.requests_seen > 0  # the other replica did the work
+    assert list(outcome.skipped) == ["acct-a"] and outcome.status == "ok"
+    # says through which hour, when and by which run (here the other replica's, run #1)
+    assert outcome.skipped["acct-a"].startswith(f"{SKIPPED_CURRENT} through 2026-09-05T12:00Z at ")
+    assert outcome.skipped["acct-a"].endswith("by run #1")
+    assert outcome.summary.rows_written == 0
+
+
+def test_a_process_with_an_older_clock_never_removes_hours_a_newer_one_wrote(
+        thanos_url: str, database_url: str, engine: Engine) -> None:
+    # A backfill started at 10:59 reaches an account after a cycle started at 11:01 wrote it through
+    # 11:00 (or a cycle waits behind a backfill that wrote further): rewriting today from the older
+    # clock deleted hour 10 of today, and the later cycles of that hour skipped the account as current.
+    settings = make_settings(thanos_url, database_url, LOOKBACK_DAYS="0", ACCOUNTS="acct-a")
+    runner = Runner(settings, ThanosClient(settings.thanos), engine)
+    early, late = datetime(2026, 9, 5, 10, 59, tzinfo=UTC), datetime(2026, 9, 5, 11, 1, tzinfo=UTC)
+    runner.run_cycle(now=late)
+    runner.backfill(DAYS[4], DAYS[4], now=early)
+    assert daily(engine) == {("acct-a", DAYS[4]): (expected_total("acct-a", DAYS[4], 11), 11)}
+    tables.wipe(engine)
+    runner.backfill(DAYS[4], DAYS[4], now=late)
+    runner.run_cycle(now=early)
+    assert daily(engine) == {("acct-a", DAYS[4]): (expected_total("acct-a", DAYS[4], 11), 11)}
 
 
 def test_replicas_ticking_at_once_share_the_accounts(thanos_url: str, database_url: str, engine: Engine) -> None:

@@ -164,3 +164,20 @@ def test_a_cycle_failing_on_an_expected_error_logs_one_line_not_a_traceback(
     [failure] = [record for record in caplog.records if record.getMessage().startswith("Cycle failed")]
     assert failure.exc_info is None and "HTTP 503" in failure.getMessage()
     assert failure.getMessage().endswith("the next tick retries")
+
+
+def test_metrics_without_account_ids_and_a_loopback_bind(thanos_url: str, database_url: str, engine: Engine) -> None:
+    daemon = daemon_for(thanos_url, database_url, engine, METRICS_PER_ACCOUNT="false", HEALTH_HOST="127.0.0.1")
+    schedule = daemon.settings.schedule
+    server = HealthServer(schedule.health_host, 0, daemon.metrics, daemon.health).start()
+    try:
+        assert server._server.server_address[0] == "127.0.0.1"
+        before = time.time()
+        assert daemon.tick(now=datetime(2026, 9, 3, 10, 30, tzinfo=UTC)) is not None
+        body = requests.get(f"http://127.0.0.1:{server.port}/metrics", timeout=5).text
+        values = metric_values(f"http://127.0.0.1:{server.port}")
+    finally:
+        server.stop()
+    assert A not in body and B not in body and 'account="' not in body
+    assert values[("k8s_cost_etl_oldest_account_last_success_timestamp_seconds", ())] >= before
+    assert values[("k8s_cost_etl_account_failures_total", ())] == 0
