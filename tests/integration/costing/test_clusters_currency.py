@@ -9,7 +9,7 @@ averaged; two currencies are never added. Gauges are sampled four times an hour 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -20,7 +20,7 @@ from etl.report import cluster_costs
 from etl.run.pipeline import Pipeline, RunSummary
 from etl.source.thanos import ThanosClient
 from tests.support.datasets import OFFSETS, P, hour
-from tests.support.servers import make_settings
+from tests.support.servers import BACKFILL_NOW, make_settings
 from tests.support.tables import daily_rows
 
 DAY = date(2026, 7, 4)
@@ -29,7 +29,6 @@ EURO = "acct-euro"
 TWO_CURRENCIES = "acct-two-currencies"
 OVER = "acct-components-over-total"
 ZERO = "acct-zero"
-NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def gauge(account: str, metric: str, value: float, hours: range = range(24), **labels: str) -> SampleSeries:
@@ -75,7 +74,7 @@ def dataset() -> list[SampleSeries]:
 def summary(prometheus_with, database_url: str, engine: Engine, caplog: pytest.LogCaptureFixture) -> RunSummary:  # type: ignore[no-untyped-def]
     caplog.set_level(logging.INFO)
     settings = make_settings(prometheus_with("clusters-currency", dataset()), database_url)
-    return Pipeline(settings, ThanosClient(settings.thanos), engine).run_range(DAY, DAY, now=NOW)
+    return Pipeline(settings, ThanosClient(settings.thanos), engine).run_range(DAY, DAY, now=BACKFILL_NOW)
 
 
 def test_clusters_are_summed_and_their_copies_averaged(summary: RunSummary, engine: Engine) -> None:

@@ -10,7 +10,7 @@ the raw metrics in tests/integration/run/test_raw_phase.py.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -20,7 +20,7 @@ from etl.demo.prometheus import SampleSeries
 from etl.run.pipeline import Pipeline
 from etl.source.thanos import ThanosClient
 from tests.support.datasets import OFFSETS, P, hour
-from tests.support.servers import make_settings
+from tests.support.servers import BACKFILL_NOW, make_settings
 from tests.support.tables import daily_rows
 
 DAY = date(2026, 7, 3)
@@ -29,7 +29,6 @@ RESTARTED = "acct-trailing-restart"
 EVENING = "acct-trailing-evening"
 TWO_CLUSTERS = "acct-trailing-clusters"
 HEALTH = "cloudtuner_kubecost_exporter_scrape_success"
-NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def samples(value_of: dict[int, list[float]]) -> list[tuple[float, float]]:
@@ -83,7 +82,7 @@ def thanos_url(prometheus_with) -> str:  # type: ignore[no-untyped-def]
 
 def backfill(thanos_url: str, database_url: str, engine: Engine, accounts: str, **env: str) -> None:
     settings = make_settings(thanos_url, database_url, ACCOUNTS=accounts, **env)
-    summary = Pipeline(settings, ThanosClient(settings.thanos), engine).run_range(DAY, DAY, now=NOW)
+    summary = Pipeline(settings, ThanosClient(settings.thanos), engine).run_range(DAY, DAY, now=BACKFILL_NOW)
     assert not summary.failed
 
 

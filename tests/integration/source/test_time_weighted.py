@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -25,7 +25,7 @@ from etl.source.thanos import ThanosClient
 from tests.support.datasets import MINUTE, P, cpu_counter, hour, scrapes, steady
 from tests.support.engines import LEFT_OPEN_LOOKBACK_FLAGS, left_open_ranges
 from tests.support.faultproxy import FaultProxy
-from tests.support.servers import make_settings
+from tests.support.servers import BACKFILL_NOW, make_settings
 from tests.support.tables import daily_rows
 
 DAY = date(2026, 7, 2)
@@ -34,7 +34,6 @@ SCRAPE_CHANGE = "acct-scrape-change"
 SHORT_POD = "acct-short-pod"
 EDGES = "acct-edges"
 HA_PAIR = "acct-ha-pair"
-NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def dataset() -> list[SampleSeries]:
@@ -88,37 +87,37 @@ def dataset() -> list[SampleSeries]:
 
 
 @dataclass(frozen=True)
-class Engine_:
+class EngineUnderTest:
     name: str
     url: str
     tail_minutes: int  # minutes a last sample is still seen after its own minute
 
 
 @pytest.fixture(params=["2.x", "3.x"])
-def engine_under_test(request: pytest.FixtureRequest, prometheus_with) -> Iterator[Engine_]:  # type: ignore[no-untyped-def]
+def engine_under_test(request: pytest.FixtureRequest, prometheus_with) -> Iterator[EngineUnderTest]:  # type: ignore[no-untyped-def]
     if request.param == "2.x":
-        yield Engine_("2.x", prometheus_with("time-weighted", dataset()), 5)
+        yield EngineUnderTest("2.x", prometheus_with("time-weighted", dataset()), 5)
         return
     upstream = prometheus_with("time-weighted-left-open", dataset(), flags=LEFT_OPEN_LOOKBACK_FLAGS)
     with FaultProxy(upstream, rewrite_query=left_open_ranges) as proxy:
-        yield Engine_("3.x", proxy.url, 4)
+        yield EngineUnderTest("3.x", proxy.url, 4)
 
 
-def backfill(engine_under_test: Engine_, database_url: str, engine: Engine, account: str) -> dict:  # type: ignore[type-arg]
+def backfill(engine_under_test: EngineUnderTest, database_url: str, engine: Engine, account: str) -> dict:  # type: ignore[type-arg]
     settings = make_settings(engine_under_test.url, database_url, ACCOUNTS=account)
-    summary = Pipeline(settings, ThanosClient(settings.thanos), engine).run_range(DAY, DAY, now=NOW)
+    summary = Pipeline(settings, ThanosClient(settings.thanos), engine).run_range(DAY, DAY, now=BACKFILL_NOW)
     assert not summary.failed
     return daily_rows(engine)[(account, DAY)]
 
 
-def test_each_sample_weighs_the_time_it_stands_for(engine_under_test: Engine_, database_url: str,
+def test_each_sample_weighs_the_time_it_stands_for(engine_under_test: EngineUnderTest, database_url: str,
                                                    engine: Engine) -> None:
     day = backfill(engine_under_test, database_url, engine, SCRAPE_CHANGE)
     assert day["total_cost"] == Decimal("2")
     assert day["hours_covered"] == 1
 
 
-def test_a_pod_present_20_minutes_costs_its_minutes_not_the_hour(engine_under_test: Engine_, database_url: str,
+def test_a_pod_present_20_minutes_costs_its_minutes_not_the_hour(engine_under_test: EngineUnderTest, database_url: str,
                                                                   engine: Engine) -> None:
     day = backfill(engine_under_test, database_url, engine, SHORT_POD)
     minutes = 20 + engine_under_test.tail_minutes  # 25 on 2.x, 24 on 3.x (see the dataset)
@@ -128,14 +127,14 @@ def test_a_pod_present_20_minutes_costs_its_minutes_not_the_hour(engine_under_te
 
 
 def test_a_sample_on_an_hour_boundary_counts_in_one_hour_on_both_engines(
-    engine_under_test: Engine_, database_url: str, engine: Engine
+    engine_under_test: EngineUnderTest, database_url: str, engine: Engine
 ) -> None:
     day = backfill(engine_under_test, database_url, engine, EDGES)
     assert day["total_cost"] == Decimal("276")
     assert day["hours_covered"] == 24
 
 
-def test_copies_of_an_ha_pair_count_once_in_costs_and_usage(engine_under_test: Engine_, database_url: str,
+def test_copies_of_an_ha_pair_count_once_in_costs_and_usage(engine_under_test: EngineUnderTest, database_url: str,
                                                             engine: Engine) -> None:
     day = backfill(engine_under_test, database_url, engine, HA_PAIR)
     assert day["cpu_cost"] == Decimal("0.1")
