@@ -157,16 +157,18 @@ def _unhealthy(account_label: str, accounts: Sequence[str]) -> str:
     return f"min by ({account_label}, {CLUSTER_LABEL}) ({health}) == 0"
 
 
-def exporter_gauge(metric: str, account_label: str, accounts: Sequence[str], trailing_24h: bool) -> str:
-    """Per account, cluster and currency: the gauge's average over the hour's healthy minutes (or,
-    for trailing 24-hour gauges, its value at the last healthy minute of the hour), with the census.
+def exporter_gauge(metric: str, account_label: str, accounts: Sequence[str], trailing_24h: bool,
+                   by: Sequence[str] = EXPORTER_GROUPING) -> str:
+    """Per account, cluster and currency (``by``; add e.g. ``namespace`` for a breakdown): the
+    gauge's average over the hour's healthy minutes (or, for trailing 24-hour gauges, its value at
+    the last healthy minute of the hour), with the census.
 
-    Several series of one cluster at one minute are copies (an HA pair, the two sides of a
-    restart) and are averaged; clusters are kept apart (etl.costing sums them). A minute is healthy
+    Several series of one group at one minute are copies (an HA pair, the two sides of a restart)
+    and are averaged; clusters are kept apart (etl.costing.parts sums them). A minute is healthy
     unless the cluster's exporter reported ``scrape_success`` 0 at it (no health gauge: healthy).
     """
     selector = _selector(metric, account_label, accounts)
-    per_cluster = _grouping(account_label, EXPORTER_GROUPING)
+    per_cluster = _grouping(account_label, by)
     healthy = (f"avg by ({per_cluster}) ({selector} {FINITE}) unless on ({account_label}, {CLUSTER_LABEL}) "
                f"({_unhealthy(account_label, accounts)})")
     function = "last_over_time" if trailing_24h else "avg_over_time"
