@@ -20,7 +20,7 @@ from etl.config import Settings
 from etl.costing.currency import require_one_currency
 from etl.costing.exporter import exporter_hours
 from etl.costing.phase import choose_phase_per_hour
-from etl.costing.raw import DefaultPrices, RawMetrics, log_default_prices, raw_hourly_costs
+from etl.costing.raw import DEFAULTED_COLUMNS, DefaultPrices, RawMetrics, raw_hourly_costs
 from etl.costing.rollup import usage_dates
 from etl.errors import DataError
 from etl.model import ACCOUNT_COLUMN, DAILY_KEY_COLUMNS, HOURLY_COLUMNS, HourRange
@@ -43,6 +43,7 @@ class FetchedChunk:
 @dataclass
 class CostedChunk:
     rows: pd.DataFrame  # hourly rows (HOURLY_COLUMNS) of the accounts costed
+    defaulted: pd.DataFrame  # their Phase 1 allocations priced by default (etl.costing.raw.DEFAULTED_COLUMNS)
     failures: dict[str, Exception] = field(default_factory=dict)  # account -> why it could not be costed
 
 
@@ -64,17 +65,16 @@ def _only(fetched: FetchedChunk, accounts: set[str]) -> FetchedChunk:
     return FetchedChunk(keep(fetched.gauges), raw)
 
 
-def _cost(fetched: FetchedChunk, settings: Settings, hours: HourRange) -> pd.DataFrame:
+def _cost(fetched: FetchedChunk, settings: Settings, hours: HourRange) -> tuple[pd.DataFrame, pd.DataFrame]:
     pricing, exporter = settings.pricing, settings.exporter
     trailing = exporter.gauge_window == "trailing_24h"
     exporter_rows = exporter_hours(fetched.gauges, hours, exporter.efficiency_scale, trailing, pricing.currency,
                                    EXPORTER_METRICS)
     defaults = DefaultPrices(pricing.default_cpu_price, pricing.default_ram_price, pricing.default_storage_price)
     raw = raw_hourly_costs(fetched.raw, defaults, pricing.currency)
-    log_default_prices(raw.defaulted, hours)
     rows = choose_phase_per_hour(exporter_rows, raw.rows)
     require_one_currency(rows.assign(usage_date=usage_dates(rows)), DAILY_KEY_COLUMNS, "the day")
-    return rows
+    return rows, raw.defaulted
 
 
 def cost_chunk(fetched: FetchedChunk, settings: Settings, hours: HourRange, accounts: Sequence[str]) -> CostedChunk:
@@ -83,7 +83,7 @@ def cost_chunk(fetched: FetchedChunk, settings: Settings, hours: HourRange, acco
     failures: dict[str, Exception] = {}
     for _ in range(MAX_BATCH_RETRIES + 1):
         try:
-            return CostedChunk(_cost(_only(fetched, remaining), settings, hours), failures)
+            return CostedChunk(*_cost(_only(fetched, remaining), settings, hours), failures)
         except DataError as exc:
             if exc.account not in remaining:
                 break
@@ -93,11 +93,17 @@ def cost_chunk(fetched: FetchedChunk, settings: Settings, hours: HourRange, acco
             log.debug("Costing %s for %d account(s) at once failed; costing them one by one", hours, len(remaining),
                       exc_info=True)
             break
-    frames = []
+    rows, defaulted = [], []
     for account in sorted(remaining):
         try:
-            frames.append(_cost(_only(fetched, {account}), settings, hours))
+            account_rows, account_defaulted = _cost(_only(fetched, {account}), settings, hours)
         except Exception as exc:  # one account's failure must not stop the others
             failures[account] = exc
-    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=HOURLY_COLUMNS)
-    return CostedChunk(rows, failures)
+            continue
+        rows.append(account_rows)
+        defaulted.append(account_defaulted)
+    return CostedChunk(_concat(rows, HOURLY_COLUMNS), _concat(defaulted, DEFAULTED_COLUMNS), failures)
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)

@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from etl.config import Settings
+from etl.costing.raw import log_default_prices
 from etl.costing.rollup import daily_rollup
 from etl.errors import ChunkError, EtlError
 from etl.model import ACCOUNT_COLUMN, PHASE_COLUMN, PHASE_EXPORTER, PHASE_RAW, HourRange
@@ -130,7 +131,9 @@ class Pipeline:
     def hourly_costs(self, accounts: Sequence[str], hours: HourRange) -> CostedChunk:
         """Both phases' hourly rows of ``accounts`` in ``hours``, one phase chosen per account-hour,
         and the accounts that could not be costed (etl.run.chunk). Raises if the fetch failed."""
-        return cost_chunk(fetch_chunk(self.client, self.settings, accounts, hours), self.settings, hours, accounts)
+        costed = cost_chunk(fetch_chunk(self.client, self.settings, accounts, hours), self.settings, hours, accounts)
+        log_default_prices(costed.defaulted, hours)
+        return costed
 
     def _run_chunk(self, hours: HourRange, accounts: list[AccountSummary]) -> set[str]:
         """Fetch, cost and write one chunk for these accounts; returns the names of those that failed."""
