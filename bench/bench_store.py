@@ -30,8 +30,9 @@ def hourly_frame(account: str, days: int, rng: np.random.Generator) -> pd.DataFr
         frame[column] = rng.integers(0, 5 * 10**9, len(hours))
     for column in EFFICIENCY_COLUMNS:
         frame[column] = rng.uniform(0, 100, len(hours)).round(4)
-    frame["default_priced_hours"] = 0
-    frame["default_priced_resources"] = None
+    frame["default_priced_hours"] = frame["exporter_zero_hours"] = frame["exporter_stale_hours"] = 0
+    frame["default_priced_resources"] = frame["clusters"] = None
+    frame["currency"] = "USD"
     frame["source_phase"] = "exporter"
     return frame[HOURLY_COLUMNS]
 

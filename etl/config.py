@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from etl.errors import ConfigError
+from etl.model import DEFAULT_CURRENCY
 
 CONFIG_FILE_ENV = "K8S_COST_ETL_CONFIG"
 
@@ -76,6 +77,9 @@ class PricingSettings(_Section):
     default_cpu_price: float = Field(default=0.031611, gt=0)  # USD per core-hour
     default_ram_price: float = Field(default=0.004237, gt=0)  # USD per GiB-hour
     default_storage_price: float = Field(default=0.00005479452, gt=0)  # USD per GiB-hour
+    # The currency of Phase 1 prices (and of these defaults) and of exporter gauges that carry no
+    # `currency` label; stored with every row. An ISO 4217 code.
+    currency: str = Field(default=DEFAULT_CURRENCY, pattern=r"^[A-Z]{3}$")
 
 
 class RunSettings(_Section):
@@ -163,6 +167,7 @@ ENV_OVERRIDES: dict[str, tuple[str, Any]] = {
     "DEFAULT_CPU_PRICE": ("pricing.default_cpu_price", str),
     "DEFAULT_RAM_PRICE": ("pricing.default_ram_price", str),
     "DEFAULT_STORAGE_PRICE": ("pricing.default_storage_price", str),
+    "CURRENCY": ("pricing.currency", str),
     "LOOKBACK_DAYS": ("run.lookback_days", str),
     "MAX_CATCHUP_DAYS": ("run.max_catchup_days", str),
     "ACCOUNTS_PER_CLAIM": ("run.accounts_per_claim", str),

@@ -45,6 +45,37 @@ class OptionalDependencyError(InputError):
     """A feature needs an optional extra that is not installed (e.g. ``plot`` for charts)."""
 
 
+class DataError(EtlError):
+    """One account's data cannot be turned into money (an absurd figure, two currencies in one sum):
+    that account fails (step "cost"), the others are written. ``account`` names it."""
+
+    def __init__(self, account: str, message: str) -> None:
+        self.account = account
+        super().__init__(message)
+
+
+class MoneyBoundError(DataError):
+    """A figure of one account-hour beyond model.MAX_HOURLY_DOLLARS (or negative): bad data, never
+    stored (nor wrapped)."""
+
+    def __init__(self, account: str, metric: str, hour: str, amount: float, bound: int) -> None:
+        self.metric = metric
+        self.hour = hour
+        where = "negative" if amount < 0 else f"beyond the sanity bound of {bound:,} per account-hour"
+        super().__init__(account, f"account {account}: {metric} is {amount:.6g} per hour in hour {hour}, {where}: "
+                                  "refusing to store this account's figures (check the source of that metric)")
+
+
+class CurrencyMixError(DataError):
+    """Two currencies would be added into one figure of one account."""
+
+    def __init__(self, account: str, currencies: Sequence[str], where: str) -> None:
+        self.currencies = tuple(sorted(currencies))
+        super().__init__(account, f"account {account}: {where} holds money in {' and '.join(self.currencies)}; "
+                                  "two currencies are never added: refusing to store this account's figures "
+                                  "(one account's clusters must report one currency)")
+
+
 class ChunkError(EtlError):
     """One step of one chunk of days failed for some accounts; the others were not affected.
 

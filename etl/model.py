@@ -20,12 +20,26 @@ import pandas as pd
 NANO = 1_000_000_000
 MONEY_SCALE = 9  # decimal places stored for USD amounts (NUMERIC(18, 9))
 EFFICIENCY_DECIMALS = 4  # decimal places stored for efficiency percentages
+# Efficiency is stored as NUMERIC(18, 4): usage far over requests (1000 % and more) is real and
+# fits; a value of MAX_EFFICIENCY or more is no measurement and is stored as unknown (NULL).
+EFFICIENCY_PRECISION = 18
+MAX_EFFICIENCY = 10.0 ** (EFFICIENCY_PRECISION - EFFICIENCY_DECIMALS)
 GIB = 2**30  # bytes per GiB: prices are per GiB-hour
+# The sanity bound of one account-hour: no cluster costs a million a hour. Below it every sum the
+# tool makes fits int64 nano-dollars (a day is < 2.4e16, a year < 8.8e18 < 2^63) and a day fits
+# NUMERIC(18, 9); a figure above it is refused (etl.costing.guard), never wrapped.
+MAX_HOURLY_DOLLARS = 1_000_000
+MAX_HOURLY_NANO = MAX_HOURLY_DOLLARS * NANO
 
 
 def to_nano(dollars: pd.Series) -> pd.Series:
-    """USD floats -> integer nano-dollars (missing -> 0)."""
-    return (dollars.fillna(0.0) * NANO).round().astype("int64")
+    """USD floats -> integer nano-dollars (missing -> 0). Callers check MAX_HOURLY_NANO first and
+    name the account, metric and hour (etl.costing.guard); this only refuses what would wrap."""
+    nano = dollars.astype("float64").fillna(0.0) * NANO
+    wraps = ~nano.abs().lt(2.0**63)  # also +-inf
+    if wraps.any():
+        raise ValueError(f"{dollars[wraps].iloc[0]} USD does not fit int64 nano-dollars")
+    return nano.round().astype("int64")
 
 
 def nano_to_decimal(nano: int) -> Decimal:
@@ -50,12 +64,25 @@ SAVINGS_COLUMN = "potential_savings"
 MONEY_COLUMNS = [*COST_COLUMNS, SAVINGS_COLUMN]
 # Phase 1 rows priced (partly) with default prices say so: hours (hourly rows 0 or 1) and which.
 DEFAULT_PRICED_COLUMNS = ["default_priced_hours", "default_priced_resources"]
+# Exporter hours to read with care (hourly rows 0 or 1, daily rows the number of such hours): the
+# exporter reported exactly $0 with no Phase 1 data to contradict it; the exporter reported failed
+# scrapes and its healthy values were held over that stretch (no Phase 1 data covered it).
+EXPORTER_ZERO_COLUMN = "exporter_zero_hours"
+EXPORTER_STALE_COLUMN = "exporter_stale_hours"
+HOUR_FLAG_COLUMNS = ["default_priced_hours", EXPORTER_ZERO_COLUMN, EXPORTER_STALE_COLUMN]
+# The currency of a row's money (one per row: two currencies are never added), and the clusters
+# (the exporter's `cluster` label) whose figures it sums; NULL when none was named.
+CURRENCY_COLUMN = "currency"
+DEFAULT_CURRENCY = "USD"  # of Phase 1 prices and of gauges without a currency label, unless configured
+CLUSTERS_COLUMN = "clusters"
 PHASE_COLUMN = "source_phase"
 HOURS_COVERED_COLUMN = "hours_covered"
-HOURLY_COLUMNS = [*KEY_COLUMNS, *COST_COLUMNS, *EFFICIENCY_COLUMNS, *DEFAULT_PRICED_COLUMNS, PHASE_COLUMN]
+HOURLY_COLUMNS = [*KEY_COLUMNS, *COST_COLUMNS, *EFFICIENCY_COLUMNS, *DEFAULT_PRICED_COLUMNS, EXPORTER_ZERO_COLUMN,
+                  EXPORTER_STALE_COLUMN, CURRENCY_COLUMN, CLUSTERS_COLUMN, PHASE_COLUMN]
 DAILY_COLUMNS = [
     *DAILY_KEY_COLUMNS, *COST_COLUMNS, SAVINGS_COLUMN, *EFFICIENCY_COLUMNS, HOURS_COVERED_COLUMN,
-    *DEFAULT_PRICED_COLUMNS, PHASE_COLUMN,
+    *DEFAULT_PRICED_COLUMNS, EXPORTER_ZERO_COLUMN, EXPORTER_STALE_COLUMN, CURRENCY_COLUMN, CLUSTERS_COLUMN,
+    PHASE_COLUMN,
 ]
 # default_priced_resources holds e.g. "cpu:node/n3, storage:pv/pv-cache".
 RESOURCE_LIST_SEPARATOR = ", "
@@ -63,8 +90,13 @@ RESOURCE_LIST_SEPARATOR = ", "
 # -- the frames between etl.source and etl.costing ------------------------------------------------
 # The exporter gauge whose presence means "the exporter covered this hour".
 EXPORTER_PRESENCE_COLUMN = "total_cost"
-# The lowest value of the exporter's own scrape_success gauge in the hour (0: a failed scrape).
-EXPORTER_HEALTH_COLUMN = "scrape_success_min"
+# The labels the exporter puts on every gauge: the cluster it measures and the currency of its money.
+CLUSTER_LABEL = "cluster"
+CURRENCY_LABEL = "currency"
+# Per cluster and hour (etl.source.exporter): the minutes with a value of the presence gauge while
+# the exporter reported healthy scrapes, and while it reported failed ones (scrape_success 0).
+HEALTHY_MINUTES_COLUMN = "healthy_minutes"
+UNHEALTHY_MINUTES_COLUMN = "unhealthy_minutes"
 # OpenCost's labels naming the node or volume a Phase 1 allocation or price belongs to; the raw
 # frames keep them as column names.
 NODE_LABEL = "node"

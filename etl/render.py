@@ -65,7 +65,7 @@ def report_table_lines(report: dict[str, Any]) -> list[str]:
     """The report (etl.read.report.cluster_costs) as per-day rows, a total row and notes."""
     phases = ", ".join(f"{phase} {hours} h" for phase, hours in report["phases"].items()) or "-"
     first, last = report["days"][0]["date"], report["days"][-1]["date"]
-    lines = [f"cluster costs of {report['cloud_account_id']} (USD), days with data {first}..{last}: "
+    lines = [f"cluster costs of {report['cloud_account_id']} ({report['currency']}), days with data {first}..{last}: "
              f"{report['hours_covered']} of {report['hours_in_range']} hour(s) covered; phases: {phases}"]
     rows = [
         [day["date"], str(day["hours_covered"]), day["source_phase"],
@@ -89,6 +89,12 @@ def report_table_lines(report: dict[str, Any]) -> list[str]:
         resources = join_resource_lists(day["default_priced_resources"] for day in report["days"]) or ""
         lines.append(f"{report['default_priced_hours']} hour(s) priced with default prices (no published price "
                      f"for {resources}): see pricing.default_* in the config")
+    if report["exporter_zero_hours"]:
+        lines.append(f"{report['exporter_zero_hours']} hour(s) where the exporter reported $0 (no Phase 1 data to "
+                     "contradict it)")
+    if report["exporter_stale_hours"]:
+        lines.append(f"{report['exporter_stale_hours']} hour(s) holding the exporter's healthy figures over its "
+                     "failed scrapes (no Phase 1 data covered them)")
     return lines
 
 

@@ -1,49 +1,97 @@
-"""Phase 2: the allocation exporter's hourly gauges -> hourly cost rows.
+"""Phase 2: the allocation exporter's hourly gauges -> hourly cost rows per account.
 
-The input (etl.source.exporter) is one wide frame: KEY_COLUMNS, one float column per exporter
-gauge named after the hourly column it feeds (NaN = no sample that hour) and, when the exporter
-publishes its own health, EXPORTER_HEALTH_COLUMN.
+The input (etl.source.exporter) has one row per (account, hour, cluster, currency) in which the
+exporter's presence gauge has a real sample: a float column per exporter gauge named after the
+hourly column it feeds (NaN = no healthy value that hour), HEALTHY_MINUTES_COLUMN and
+UNHEALTHY_MINUTES_COLUMN. Each cluster is costed on its own, then the clusters of an account are
+summed (etl.costing.parts); the output keeps both minute columns for the phase choice.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+from etl.costing.guard import bounded_efficiencies, check_dollars
+from etl.costing.parts import combine_parts
 from etl.costing.rollup import usage_dates
 from etl.model import (
+    ACCOUNT_COLUMN,
+    CLUSTER_LABEL,
+    CLUSTERS_COLUMN,
     COMPONENT_COLUMNS,
+    COST_COLUMNS,
+    CURRENCY_COLUMN,
+    CURRENCY_LABEL,
     EFFICIENCY_COLUMNS,
     EFFICIENCY_DECIMALS,
-    EXPORTER_HEALTH_COLUMN,
     EXPORTER_PRESENCE_COLUMN,
+    HEALTHY_MINUTES_COLUMN,
+    HOUR_FLAG_COLUMNS,
     HOURLY_COLUMNS,
     KEY_COLUMNS,
     NETWORK_SPLIT_COLUMNS,
     PHASE_EXPORTER,
+    UNHEALTHY_MINUTES_COLUMN,
     HourRange,
+    hour_label,
     to_nano,
 )
 
 log = logging.getLogger(__name__)
+MINUTE_COLUMNS = [HEALTHY_MINUTES_COLUMN, UNHEALTHY_MINUTES_COLUMN]
+CLUSTER_KEYS = [*KEY_COLUMNS, CLUSTER_LABEL, CURRENCY_LABEL]
+EXPORTER_COLUMNS = [*HOURLY_COLUMNS, *MINUTE_COLUMNS]
+NETWORK = COMPONENT_COLUMNS.index("network_cost")
 
 
+def fit_components_to_total(rows: pd.DataFrame) -> pd.DataFrame:
+    """Where the components add up to more than the total, scale them to the total in proportion
+    (largest remainder, exact to the nano-dollar) and the network split with the network cost.
 
-def exporter_hourly_costs(gauges: pd.DataFrame, efficiency_scale: str) -> pd.DataFrame:
-    """Hourly cost rows from the exporter's hourly-averaged gauges ($/hour, efficiency).
+    The total is what the cluster costs; the components are the exporter's breakdown of it, and
+    a breakdown larger than the whole is scaled to it so that the six clean-expense types
+    (components and management, model.CLEAN_EXPENSE_TYPES) always add up to the total.
+    """
+    over = rows.index[rows[COMPONENT_COLUMNS].sum(axis=1) > rows["total_cost"]]
+    scaled_columns = [*COMPONENT_COLUMNS, *NETWORK_SPLIT_COLUMNS]
+    for index in over:
+        total, *parts = (int(value) for value in rows.loc[index, ["total_cost", *COMPONENT_COLUMNS]].to_numpy("int64"))
+        whole = sum(parts)
+        shares = [part * total // whole for part in parts]
+        by_remainder = sorted(range(len(parts)), key=lambda i: (-(parts[i] * total % whole), i))
+        for i in by_remainder[: total - sum(shares)]:
+            shares[i] += 1
+        before, after = parts[NETWORK], shares[NETWORK]
+        split = [int(value) * after // before if before else 0
+                 for value in rows.loc[index, NETWORK_SPLIT_COLUMNS].to_numpy("int64")]
+        rows.loc[index, scaled_columns] = [*shares, *split]
+    return rows
 
-    An hour counts only where ``total_cost`` has data. A rate averaged over one hour times one
-    hour is that hour's cost, so the rates are used as dollars directly. ``efficiency_scale`` is
-    "percent" or "ratio" (0-1 gauges, stored x 100).
+
+def _warn_scaled(rows: pd.DataFrame, scaled: pd.Series, hours: HourRange) -> None:
+    for account, count in rows[scaled].groupby(ACCOUNT_COLUMN).size().items():
+        log.warning("Phase 2 exporter for %s reported components (cpu, ram, pv, network, lb) above its total cost in "
+                    "%d hour(s) of %s: the components are scaled to the total, management 0", account, count, hours)
+
+
+def cluster_hourly_costs(gauges: pd.DataFrame, efficiency_scale: str, currency: str,
+                         names: Mapping[str, str], hours: HourRange) -> pd.DataFrame:
+    """Hourly rows per cluster (CLUSTER_KEYS) where the cluster's total has a value.
+
+    A rate averaged over one hour times one hour is that hour's cost, so the rates are used as
+    dollars directly. A missing component is 0; management is what the total holds beyond the
+    components (fit_components_to_total when they exceed it). ``efficiency_scale`` is "percent" or
+    "ratio" (0-1 gauges, stored x 100). A gauge without a currency label is in ``currency``.
     """
     frame = gauges[gauges[EXPORTER_PRESENCE_COLUMN].notna()].copy()
-    rows = frame[KEY_COLUMNS].copy()
+    check_dollars(frame, ["total_cost", *COMPONENT_COLUMNS, *NETWORK_SPLIT_COLUMNS], names)
+    rows = frame[CLUSTER_KEYS].copy()
     for column in ["total_cost", *COMPONENT_COLUMNS]:
         rows[column] = to_nano(frame[column]) if column in frame else 0
-    # Total includes costs the exporter does not break out (e.g. cluster management fees).
-    rows["management_cost"] = (rows["total_cost"] - rows[COMPONENT_COLUMNS].sum(axis=1)).clip(lower=0)
     split_present = pd.Series(False, index=frame.index)
     for column in NETWORK_SPLIT_COLUMNS:
         if column in frame:
@@ -53,62 +101,71 @@ def exporter_hourly_costs(gauges: pd.DataFrame, efficiency_scale: str) -> pd.Dat
         rows[column] = split.where(split_present, 0).astype("int64")
     # Without the optional split, all network cost is internet egress (what the API reports today).
     rows.loc[~split_present, "network_internet_cost"] = rows.loc[~split_present, "network_cost"]
+    scaled = rows[COMPONENT_COLUMNS].sum(axis=1) > rows["total_cost"]
+    _warn_scaled(rows, scaled, hours)
+    rows = fit_components_to_total(rows)
+    # Total includes costs the exporter does not break out (e.g. cluster management fees).
+    rows["management_cost"] = rows["total_cost"] - rows[COMPONENT_COLUMNS].sum(axis=1)
     scale = 100.0 if efficiency_scale == "ratio" else 1.0
     for column in EFFICIENCY_COLUMNS:
         values = frame[column] * scale if column in frame else pd.Series(np.nan, index=frame.index)
         rows[column] = values.astype("float64").round(EFFICIENCY_DECIMALS)
-    rows["default_priced_hours"] = 0
+    rows = bounded_efficiencies(rows, names)
+    rows[HOUR_FLAG_COLUMNS] = 0
     rows["default_priced_resources"] = None
+    rows[CURRENCY_COLUMN] = frame[CURRENCY_LABEL].replace("", currency)
+    rows[CLUSTERS_COLUMN] = frame[CLUSTER_LABEL].where(frame[CLUSTER_LABEL] != "", None)
     rows["source_phase"] = PHASE_EXPORTER
-    return rows[HOURLY_COLUMNS].reset_index(drop=True)
+    for column in MINUTE_COLUMNS:
+        rows[column] = frame[column].astype("int64")
+    rows[COST_COLUMNS] = rows[COST_COLUMNS].astype("int64")
+    return rows.reset_index(drop=True)
 
 
-def unhealthy_hours(gauges: pd.DataFrame) -> pd.Series:
-    """The rows whose EXPORTER_HEALTH_COLUMN (the lowest ``scrape_success`` of the hour) is 0: the exporter
-    reported a failed scrape of its source. NaN (the exporter does not publish it) counts as healthy."""
-    return gauges[EXPORTER_HEALTH_COLUMN].notna() & (gauges[EXPORTER_HEALTH_COLUMN] <= 0)
+def spread_closing_values(gauges: pd.DataFrame) -> pd.DataFrame:
+    """For gauges that publish a trailing 24-hour average rate: every hour a cluster was present in
+    a day takes the cluster's closing value of that day, the latest healthy value (per gauge), so a
+    fully covered day costs (closing rate) x 24 h, and a cluster with no healthy value all day has
+    no exporter figure that day. Failed scrapes do not reach the closing value, so no hour of it
+    counts as unhealthy any more."""
+    frame = gauges.sort_values(CLUSTER_KEYS).copy()
+    if frame.empty:
+        return frame
+    day_keys = [frame[ACCOUNT_COLUMN], frame[CLUSTER_LABEL], frame[CURRENCY_LABEL], usage_dates(frame)]
+    value_columns = [c for c in frame.columns if c not in CLUSTER_KEYS and c not in MINUTE_COLUMNS]
+    frame[value_columns] = frame.groupby(day_keys)[value_columns].transform("last")
+    frame[UNHEALTHY_MINUTES_COLUMN] = 0
+    return frame.reset_index(drop=True)
 
 
-def without_unhealthy_hours(gauges: pd.DataFrame, hours: HourRange) -> pd.DataFrame:
-    """Blank the exporter's figures for hours in which it reported a failed scrape of its source
-    (unhealthy_hours): at least one of its figures that hour may be stale or partial, so the hour
-    counts as having no exporter data and falls back to Phase 1. Logged per account.
-    """
-    if EXPORTER_HEALTH_COLUMN not in gauges:
-        return gauges
-    unhealthy = unhealthy_hours(gauges)
-    for account, count in gauges[unhealthy & gauges[EXPORTER_PRESENCE_COLUMN].notna()].groupby(
-            "cloud_account_id").size().items():
-        log.warning("Phase 2 exporter for %s reported failed scrapes in %d hour(s) of %s: those hours "
-                    "count as having no exporter data", account, count, hours)
-    frame = gauges.drop(columns=[EXPORTER_HEALTH_COLUMN])
-    frame.loc[unhealthy, EXPORTER_PRESENCE_COLUMN] = np.nan
-    return frame
+def warn_unhealthy(gauges: pd.DataFrame, hours: HourRange) -> None:
+    """One warning per account whose exporter reported only failed scrapes in some hours: those
+    hours have no exporter figure. (Hours with some healthy minutes: etl.costing.phase.)"""
+    lost = gauges[(gauges[UNHEALTHY_MINUTES_COLUMN] > 0) & gauges[EXPORTER_PRESENCE_COLUMN].isna()]
+    for account, starts in lost.groupby(ACCOUNT_COLUMN, sort=True)["hour_start"]:
+        log.warning("Phase 2 exporter for %s reported only failed scrapes in %d hour(s) of %s (from %s): those hours "
+                    "count as having no exporter data", account, starts.nunique(), hours, hour_label(starts.min()))
 
 
-def spread_trailing_day_rate(gauges: pd.DataFrame) -> pd.DataFrame:
-    """For gauges that publish a trailing 24-hour average rate: each hour of a day takes the rate
-    last seen in that day, so a fully covered day costs (rate at the end of the day) x 24 h and
-    an hour without data still counts for nothing.
-    """
-    covered = gauges[gauges[EXPORTER_PRESENCE_COLUMN].notna()].sort_values(KEY_COLUMNS).copy()
-    if covered.empty:
-        return covered
-    day_keys = [covered["cloud_account_id"], usage_dates(covered)]
-    value_columns = [c for c in covered.columns if c not in KEY_COLUMNS]
-    covered[value_columns] = covered.groupby(day_keys)[value_columns].transform("last")
-    return covered.reset_index(drop=True)
-
-
-def exporter_hours(gauges: pd.DataFrame, hours: HourRange, efficiency_scale: str, trailing_24h: bool) -> pd.DataFrame:
-    """Phase 2 hourly cost rows of every account with exporter data in ``hours``.
-
-    For trailing_24h gauges the day's last rate is spread over the day's covered hours first;
-    hours the exporter reported unhealthy are then dropped (they fall back to Phase 1).
-    """
+def exporter_hours(gauges: pd.DataFrame, hours: HourRange, efficiency_scale: str, trailing_24h: bool,
+                   currency: str, names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Phase 2 hourly rows of every account with exporter data in ``hours``: the account's
+    clusters summed (etl.costing.parts), with HEALTHY_MINUTES_COLUMN and UNHEALTHY_MINUTES_COLUMN
+    summed over its clusters for the phase choice (etl.costing.phase). ``names`` maps a column to
+    the metric it comes from, for messages."""
+    if gauges.empty:
+        return pd.DataFrame(columns=EXPORTER_COLUMNS)
     if trailing_24h:
-        health = gauges[[*KEY_COLUMNS, EXPORTER_HEALTH_COLUMN]] if EXPORTER_HEALTH_COLUMN in gauges else None
-        gauges = spread_trailing_day_rate(gauges.drop(columns=[EXPORTER_HEALTH_COLUMN], errors="ignore"))
-        if health is not None and not gauges.empty:
-            gauges = gauges.merge(health, on=KEY_COLUMNS, how="left")
-    return exporter_hourly_costs(without_unhealthy_hours(gauges, hours), efficiency_scale)
+        gauges = spread_closing_values(gauges)
+        for account, lost in gauges[gauges[EXPORTER_PRESENCE_COLUMN].isna()].groupby(ACCOUNT_COLUMN)["hour_start"]:
+            log.warning("Phase 2 exporter for %s published no healthy value of its trailing 24-hour rate on the "
+                        "day(s) of %d hour(s) of %s: those hours count as having no exporter data", account,
+                        lost.nunique(), hours)
+    else:
+        warn_unhealthy(gauges, hours)
+    clusters = cluster_hourly_costs(gauges, efficiency_scale, currency, names or {}, hours)
+    # Minutes of every cluster present, also one without a healthy value: its failed stretch makes
+    # the account's hour a degraded one (etl.costing.phase), rather than one silently short of it.
+    minutes = gauges.groupby(KEY_COLUMNS)[MINUTE_COLUMNS].sum().reset_index()
+    accounts = combine_parts(clusters.drop(columns=MINUTE_COLUMNS), KEY_COLUMNS)
+    return accounts.merge(minutes, on=KEY_COLUMNS, how="left")[EXPORTER_COLUMNS]

@@ -1,4 +1,15 @@
-"""The phase choice, hour by hour: the exporter's row where it has one, else the Phase 1 row."""
+"""The phase choice, hour by hour: the exporter's row where it has one, else the Phase 1 row.
+
+Rules, per account and hour (docs/phase1.md, "Choosing the phase, hour by hour"):
+
+1. An exporter hour of $0 yields to a Phase 1 row that has a cost (an exporter that lost its
+   prices reports $0); without one it is stored, flagged (EXPORTER_ZERO_COLUMN) and warned about.
+2. An exporter hour with failed-scrape minutes (UNHEALTHY_MINUTES_COLUMN) is degraded: its
+   figures come from its healthy minutes. The failed share of the hour, u / (healthy + u), is
+   taken from the Phase 1 row when there is one (the hour is then "mixed"); without one the
+   healthy figures are held over it and the row is flagged (EXPORTER_STALE_COLUMN).
+3. Otherwise the exporter's row, else the Phase 1 row, else no row.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +17,17 @@ import logging
 
 import pandas as pd
 
-from etl.model import HOURLY_COLUMNS, KEY_COLUMNS, hour_label
+from etl.costing.parts import combine_parts, scale_parts
+from etl.model import (
+    ACCOUNT_COLUMN,
+    EXPORTER_STALE_COLUMN,
+    EXPORTER_ZERO_COLUMN,
+    HEALTHY_MINUTES_COLUMN,
+    HOURLY_COLUMNS,
+    KEY_COLUMNS,
+    UNHEALTHY_MINUTES_COLUMN,
+    hour_label,
+)
 
 log = logging.getLogger(__name__)
 
@@ -21,27 +42,63 @@ def without_zero_exporter_hours(exporter_rows: pd.DataFrame, raw_rows: pd.DataFr
     costly_raw = raw_rows.loc[raw_rows["total_cost"] > 0, KEY_COLUMNS]
     flagged = exporter_rows.merge(costly_raw, on=KEY_COLUMNS, how="left", indicator=True)["_merge"].eq("both")
     zero_with_raw = (exporter_rows["total_cost"] == 0).to_numpy() & flagged.to_numpy()
-    for account, hours in exporter_rows[zero_with_raw].groupby("cloud_account_id")["hour_start"]:
+    for account, hours in exporter_rows[zero_with_raw].groupby(ACCOUNT_COLUMN)["hour_start"]:
         log.warning("Phase 2 exporter reported $0 for %s in %d hour(s) from %s while Phase 1 raw metrics show "
                     "costed allocations: using Phase 1 for those hours", account, len(hours), hour_label(hours.min()))
     return exporter_rows[~zero_with_raw].reset_index(drop=True)
 
 
-def choose_phase_per_hour(exporter_rows: pd.DataFrame, raw_rows: pd.DataFrame) -> pd.DataFrame:
-    """Per account and hour: the exporter's row where it has one, else the Phase 1 row.
-    An exporter hour of $0 yields to a Phase 1 row that has a cost (without_zero_exporter_hours).
+def flag_zero_hours(exporter_rows: pd.DataFrame) -> pd.DataFrame:
+    """Flag (and warn once per account about) the exporter hours of exactly $0 that remain."""
+    zero = exporter_rows["total_cost"] == 0
+    for account, hours in exporter_rows[zero].groupby(ACCOUNT_COLUMN)["hour_start"]:
+        log.warning("Phase 2 exporter reported $0 for %s in %d hour(s) from %s and no Phase 1 data contradicts it: "
+                    "stored as $0, flagged (exporter_zero_hours)", account, len(hours), hour_label(hours.min()))
+    return exporter_rows.assign(**{EXPORTER_ZERO_COLUMN: zero.astype("int64")})
 
-    Both inputs are hourly rows (HOURLY_COLUMNS); each (account, hour) appears once in the result,
-    so an hour is never counted twice nor lost when the exporter starts or stops mid-day.
-    """
+
+def with_degraded_hours(exporter_rows: pd.DataFrame, raw_rows: pd.DataFrame) -> pd.DataFrame:
+    """Exporter rows with their degraded hours resolved (rule 2 of the module)."""
+    unhealthy = exporter_rows[UNHEALTHY_MINUTES_COLUMN].fillna(0).astype("int64")
+    degraded = unhealthy > 0
+    if not degraded.any():
+        return exporter_rows[HOURLY_COLUMNS]
+    healthy = exporter_rows[HEALTHY_MINUTES_COLUMN].fillna(0).astype("int64")
+    failed_share = (unhealthy / (healthy + unhealthy))[degraded]
+    hurt = exporter_rows[degraded]
+    raw = hurt[KEY_COLUMNS].merge(raw_rows, on=KEY_COLUMNS, how="left", indicator=True)
+    covered = (raw.pop("_merge") == "both").to_numpy()
+    mixed = combine_parts(pd.concat([
+        scale_parts(hurt[covered][HOURLY_COLUMNS], 1 - failed_share[covered]),
+        scale_parts(raw[covered][HOURLY_COLUMNS].set_index(hurt.index[covered]), failed_share[covered]),
+    ]))
+    held = hurt[~covered][HOURLY_COLUMNS].assign(**{EXPORTER_STALE_COLUMN: 1})
+    for account, group in hurt.groupby(ACCOUNT_COLUMN):
+        at = hurt.index.get_indexer(group.index)
+        log.warning("Phase 2 exporter for %s reported failed scrapes in %d hour(s) from %s: %d of them take the "
+                    "failed minutes from Phase 1, %d hold the exporter's healthy figures over them (flagged "
+                    "exporter_stale_hours)", account, len(group), hour_label(group["hour_start"].min()),
+                    int(covered[at].sum()), int((~covered[at]).sum()))
+    return pd.concat([exporter_rows[~degraded][HOURLY_COLUMNS], mixed, held], ignore_index=True)
+
+
+def choose_phase_per_hour(exporter_rows: pd.DataFrame, raw_rows: pd.DataFrame) -> pd.DataFrame:
+    """Per account and hour, one row as the module says. ``exporter_rows`` are hourly rows, with
+    the minute columns for degraded hours (without them no hour is degraded); ``raw_rows`` are
+    hourly rows. Each (account, hour) appears once in the result, so an hour is never counted
+    twice nor lost when the exporter starts or stops mid-day."""
     # One hour type on both sides, so the key comparisons below (merge, de-duplication) match.
     exporter_rows = exporter_rows.assign(hour_start=pd.to_datetime(exporter_rows["hour_start"], utc=True))
     raw_rows = raw_rows.assign(hour_start=pd.to_datetime(raw_rows["hour_start"], utc=True))
+    for column in (HEALTHY_MINUTES_COLUMN, UNHEALTHY_MINUTES_COLUMN):
+        if column not in exporter_rows:
+            exporter_rows[column] = 0
     exporter_rows = without_zero_exporter_hours(exporter_rows, raw_rows)
+    exporter_rows = flag_zero_hours(with_degraded_hours(exporter_rows, raw_rows))
     frames = [frame for frame in (exporter_rows, raw_rows) if not frame.empty]
     if not frames:
         return pd.DataFrame(columns=HOURLY_COLUMNS)
     combined = pd.concat(frames, ignore_index=True)
-    # Exporter rows come first, so keep="first" prefers them.
+    # Exporter rows (and the mixed ones) come first, so keep="first" prefers them.
     chosen = combined.drop_duplicates(subset=KEY_COLUMNS, keep="first")
     return chosen.sort_values(KEY_COLUMNS).reset_index(drop=True)[HOURLY_COLUMNS]

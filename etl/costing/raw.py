@@ -23,9 +23,15 @@ from decimal import Decimal
 import pandas as pd
 
 from etl.costing.efficiency import total_efficiency
+from etl.costing.guard import bounded_efficiencies, check_dollars
 from etl.model import (
+    CLUSTERS_COLUMN,
     COMPONENT_COLUMNS,
+    CURRENCY_COLUMN,
+    DEFAULT_CURRENCY,
     EFFICIENCY_DECIMALS,
+    EXPORTER_STALE_COLUMN,
+    EXPORTER_ZERO_COLUMN,
     GIB,
     HOURLY_COLUMNS,
     KEY_COLUMNS,
@@ -144,8 +150,20 @@ def _with_typed_hours(metrics: RawMetrics) -> RawMetrics:
     return replace(metrics, **typed)
 
 
-def raw_hourly_costs(metrics: RawMetrics, defaults: DefaultPrices) -> RawCosts:
-    """Hourly Phase 1 rows for every account-hour with any CPU, RAM or PVC allocation."""
+# What each Phase 1 figure is made of, for messages about it.
+FIGURES = {
+    "cpu_dollars": "Phase 1 cpu_cost (container_cpu_allocation x node_cpu_hourly_cost)",
+    "ram_dollars": "Phase 1 ram_cost (container_memory_allocation_bytes x node_ram_hourly_cost)",
+    "pv_dollars": "Phase 1 pv_cost (pod_pvc_allocation x pv_hourly_cost)",
+    "lb_dollars": "Phase 1 load_balancer_cost (kubecost_load_balancer_cost)",
+    "cpu_efficiency": "Phase 1 cpu_efficiency (container_cpu_usage_seconds_total / container_cpu_allocation)",
+    "ram_efficiency": "Phase 1 ram_efficiency (container_memory_working_set_bytes / container_memory_allocation_bytes)",
+}
+
+
+def raw_hourly_costs(metrics: RawMetrics, defaults: DefaultPrices, currency: str = DEFAULT_CURRENCY) -> RawCosts:
+    """Hourly Phase 1 rows for every account-hour with any CPU, RAM or PVC allocation, in
+    ``currency`` (the currency of the prices and defaults)."""
     metrics = _with_typed_hours(metrics)
     cpu, cpu_defaulted = _priced(metrics.cpu_allocation, metrics.cpu_price, NODE_LABEL, "cores", 1.0,
                                  defaults.cpu, "cpu", "node")
@@ -166,6 +184,7 @@ def raw_hourly_costs(metrics: RawMetrics, defaults: DefaultPrices) -> RawCosts:
         .merge(_hourly_sum(metrics.ram_usage, "bytes", "ram_used"), on=KEY_COLUMNS, how="left")
         .merge(_resource_names(defaulted), on=KEY_COLUMNS, how="left")
     )
+    check_dollars(frame, list(FIGURES)[:4], FIGURES)
     rows = frame[KEY_COLUMNS].copy()
     # Each hour's component is rounded to nano-dollars once; days are exact sums of stored hours.
     rows["cpu_cost"] = to_nano(frame["cpu_dollars"])
@@ -186,9 +205,13 @@ def raw_hourly_costs(metrics: RawMetrics, defaults: DefaultPrices) -> RawCosts:
                                                                        "ram_cost": rows["ram_cost"]})
     for column, values in efficiencies.items():
         rows[column] = values.round(EFFICIENCY_DECIMALS)
+    rows = bounded_efficiencies(rows, FIGURES)
     resources = frame["default_priced_resources"]
     rows["default_priced_resources"] = resources.where(resources.notna(), None)
     rows["default_priced_hours"] = resources.notna().astype("int64")
+    rows[EXPORTER_ZERO_COLUMN] = rows[EXPORTER_STALE_COLUMN] = 0
+    rows[CURRENCY_COLUMN] = currency
+    rows[CLUSTERS_COLUMN] = None
     rows["source_phase"] = PHASE_RAW
     return RawCosts(rows.sort_values(KEY_COLUMNS).reset_index(drop=True)[HOURLY_COLUMNS], defaulted)
 

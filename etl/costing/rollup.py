@@ -6,12 +6,17 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from etl.costing.currency import require_one_currency
 from etl.costing.efficiency import combine_efficiencies
 from etl.costing.savings import hourly_potential_savings
 from etl.model import (
+    CLUSTERS_COLUMN,
     COST_COLUMNS,
+    CURRENCY_COLUMN,
     DAILY_COLUMNS,
     DAILY_KEY_COLUMNS,
+    DEFAULT_CURRENCY,
+    HOUR_FLAG_COLUMNS,
     PHASE_MIXED,
     RESOURCE_LIST_SEPARATOR,
     SAVINGS_COLUMN,
@@ -42,23 +47,29 @@ def daily_rollup(hourly: pd.DataFrame) -> pd.DataFrame:
 
     A day's efficiency is combined as combine_efficiencies says. A day's potential savings is the
     sum of its hours' savings (hourly_potential_savings), so each hour is judged by its own
-    efficiency and hours without one add nothing; NULL when no hour of the day had one.
+    efficiency and hours without one add nothing; NULL when no hour of the day had one. A day's
+    flags (HOUR_FLAG_COLUMNS) count its flagged hours, its clusters are the union of its hours'.
+    A day holds one currency: hours in two raise CurrencyMixError.
     """
     if hourly.empty:
         return pd.DataFrame(columns=DAILY_COLUMNS)
     frame = hourly.copy()
     frame["usage_date"] = usage_dates(frame)
-    # Hours built without the default-price record (older callers) used no default price.
-    for column, nothing in (("default_priced_hours", 0), ("default_priced_resources", None)):
+    # Hours built without these columns (older callers): no flags, no clusters, the default currency.
+    for column, nothing in (*((flag, 0) for flag in HOUR_FLAG_COLUMNS), ("default_priced_resources", None),
+                            (CLUSTERS_COLUMN, None), (CURRENCY_COLUMN, DEFAULT_CURRENCY)):
         if column not in frame:
             frame[column] = nothing
+    require_one_currency(frame, DAILY_KEY_COLUMNS, "the day")
     frame[SAVINGS_COLUMN] = hourly_potential_savings(frame)
     groups = frame.groupby(DAILY_KEY_COLUMNS, sort=True)
     daily = groups[COST_COLUMNS].sum().astype("int64")
     daily[SAVINGS_COLUMN] = groups[SAVINGS_COLUMN].sum(min_count=1).astype("Int64")
     daily["hours_covered"] = groups.size()
-    daily["default_priced_hours"] = groups["default_priced_hours"].sum().astype("int64")
+    daily[HOUR_FLAG_COLUMNS] = groups[HOUR_FLAG_COLUMNS].sum().astype("int64")
     daily["default_priced_resources"] = groups["default_priced_resources"].agg(join_resource_lists)
+    daily[CLUSTERS_COLUMN] = groups[CLUSTERS_COLUMN].agg(join_resource_lists)
+    daily[CURRENCY_COLUMN] = groups[CURRENCY_COLUMN].first()
     daily["source_phase"] = groups["source_phase"].agg(day_phase)
     daily = daily.join(combine_efficiencies(frame, DAILY_KEY_COLUMNS))
     return daily.reset_index()[DAILY_COLUMNS]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from etl.costing.efficiency import total_efficiency
-from etl.demo.prometheus import SampleSeries, hourly_series, samples_in_hour
+from etl.demo.prometheus import SampleSeries, hourly_series
 from etl.model import GIB, HOUR_SECONDS
 from etl.source.promql import (
     CPU_ALLOCATION_METRIC,
@@ -49,13 +49,14 @@ RAW_VOLUME = ("shop", "db-0", "data-db-0", "pv-db-0", 100.0, 0.000137)  # claim 
 def raw_cluster_series(
     account: str, first_hour: datetime, hours: int, samples_per_hour: int, account_label: str = "tenant_id",
 ) -> list[SampleSeries]:
-    """OpenCost allocation and price series and cAdvisor usage for a small cluster."""
+    """OpenCost allocation and price series and cAdvisor usage for a small cluster, scraped
+    ``samples_per_hour`` times an hour from the hour on (every 5 minutes for 12): a workload is
+    present at every minute of every hour (etl.source.promql counts its minutes)."""
     start = first_hour.timestamp()
-    hour_starts = [start + index * HOUR_SECONDS for index in range(hours)]
+    scrapes = [start + index * HOUR_SECONDS / samples_per_hour for index in range(hours * samples_per_hour)]
 
     def steady(metric: str, labels: dict[str, str], value: float, kind: str = "gauge") -> SampleSeries:
-        points = [point for hour in hour_starts for point in samples_in_hour(hour, [value] * samples_per_hour)]
-        return SampleSeries(metric, {account_label: account, **labels}, points, kind)
+        return SampleSeries(metric, {account_label: account, **labels}, [(t, value) for t in scrapes], kind)
 
     series: list[SampleSeries] = []
     for node, prices in RAW_NODES.items():
@@ -70,8 +71,7 @@ def raw_cluster_series(
             steady(RAM_USAGE_METRIC, labels, gib * ram_used * GIB),
         ]
         # A counter of core-seconds, far from zero as on a long-running kubelet.
-        counter = [(t, cores * cpu_used * (t - start + 86_400.0))
-                   for hour in hour_starts for t, _ in samples_in_hour(hour, [0.0] * samples_per_hour)]
+        counter = [(t, cores * cpu_used * (t - start + 86_400.0)) for t in scrapes]
         series.append(SampleSeries(CPU_USAGE_METRIC, {account_label: account, **labels}, counter, "counter"))
     namespace, pod, claim, volume, gib, price = RAW_VOLUME
     series += [

@@ -97,6 +97,7 @@ class LocalPrometheus:
     series: Sequence[SampleSeries]
     workdir: Path | None = None
     startup_timeout_seconds: float = 60.0
+    flags: Sequence[str] = ()  # extra command-line flags, e.g. --query.lookback-delta=...
     url: str = field(init=False, default="")
     _process: subprocess.Popen[bytes] | None = field(init=False, default=None)
     _owned_dir: tempfile.TemporaryDirectory[str] | None = field(init=False, default=None)
@@ -122,7 +123,7 @@ class LocalPrometheus:
         self._process = subprocess.Popen(
             [prometheus, f"--config.file={config}", f"--storage.tsdb.path={data_dir}",
              f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=100y",
-             "--web.enable-lifecycle"],
+             "--web.enable-lifecycle", *self.flags],
             stdout=subprocess.DEVNULL, stderr=(self.workdir / "prometheus.log").open("wb"),
         )
         self.url = f"http://127.0.0.1:{port}"

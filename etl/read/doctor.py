@@ -1,7 +1,8 @@
 """`doctor`: check the dependencies and find the known mis-configurations.
 
 Checks, in order: PostgreSQL reachable and its schema at head (and accounts currently
-failing, from the run log); Thanos reachable; the account ids seen per phase; configured
+failing, from the run log; accounts whose stored exporter hours in the window were $0 or held over
+failed scrapes); Thanos reachable; the account ids seen per phase; configured
 accounts absent from Thanos; exporter series whose account id sits under another label than
 ``account_label`` (typically ``exported_tenant_id`` when Prometheus renamed the exporter's own
 ``tenant_id`` on scrape), or whose remote-write tenant disagrees with the exporter's own label;
@@ -14,7 +15,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import Engine
@@ -34,6 +35,7 @@ from etl.source.thanos import ThanosClient
 from etl.store.db import connect, head_revision, schema_mismatch
 from etl.store.embedded import resolve_data_dir
 from etl.store.locks import AccountLocks
+from etl.store.reader import fetch_flagged_hours
 from etl.store.runlog import abandoned_runs, failing_accounts, recently_abandoned
 
 log = logging.getLogger(__name__)
@@ -77,7 +79,7 @@ def _shown(values: Iterable[str]) -> str:
     return ", ".join(ordered[:SHOWN_VALUES]) + more
 
 
-def check_database(settings: Settings, report: DoctorReport) -> None:
+def check_database(settings: Settings, report: DoctorReport, since: date) -> None:
     if not settings.database.url:
         report.add("ok", "database", f"DATABASE_URL unset: the embedded PostgreSQL in "
                    f"{resolve_data_dir(settings.database.embedded_data_dir)} (EMBEDDED_PG_DATA_DIR)")
@@ -88,12 +90,12 @@ def check_database(settings: Settings, report: DoctorReport) -> None:
         report.dependency_down = True
         return
     try:
-        _check_schema_and_state(engine, report)
+        _check_schema_and_state(engine, report, since)
     finally:
         engine.dispose()
 
 
-def _check_schema_and_state(engine: Engine, report: DoctorReport) -> None:
+def _check_schema_and_state(engine: Engine, report: DoctorReport, since: date) -> None:
     report.add("ok", "database", "PostgreSQL answers")
     problem = schema_mismatch(engine)
     if problem:
@@ -102,9 +104,23 @@ def _check_schema_and_state(engine: Engine, report: DoctorReport) -> None:
     report.add("ok", "schema", f"schema at head ({head_revision()})")
     _check_runs(engine, report)
     for account, failures, error, last_success in failing_accounts(engine):
-        since = f"last success {last_success:%Y-%m-%d %H:%M}Z" if last_success else "never succeeded"
+        last = f"last success {last_success:%Y-%m-%d %H:%M}Z" if last_success else "never succeeded"
         report.add("warning", "account state",
-                   f"account {account} failed its last {failures} attempt(s) ({since}): {error}")
+                   f"account {account} failed its last {failures} attempt(s) ({last}): {error}")
+    _check_flagged_hours(engine, report, since)
+
+
+def _check_flagged_hours(engine: Engine, report: DoctorReport, since: date) -> None:
+    """Stored exporter hours to read with care (model.EXPORTER_ZERO_COLUMN, EXPORTER_STALE_COLUMN)."""
+    for account, zero, stale in fetch_flagged_hours(engine, since):
+        if zero:
+            report.add("warning", "exporter figures",
+                       f"the exporter of {account} reported $0 in {zero} stored hour(s) since {since}, with no Phase 1 "
+                       "data to contradict it: stored as $0 (exporter_zero_hours); has it lost its prices?")
+        if stale:
+            report.add("warning", "exporter figures",
+                       f"the exporter of {account} reported failed scrapes in {stale} stored hour(s) since {since} "
+                       "without Phase 1 data to cover them: its healthy figures were held (exporter_stale_hours)")
 
 
 def _check_runs(engine: Engine, report: DoctorReport) -> None:
@@ -204,6 +220,6 @@ def check_thanos(settings: Settings, report: DoctorReport, at: datetime, window_
 
 def diagnose(settings: Settings, at: datetime, window_days: int = 7, stale_hours: int = 3) -> DoctorReport:
     report = DoctorReport()
-    check_database(settings, report)
+    check_database(settings, report, (at - timedelta(days=window_days)).date())
     check_thanos(settings, report, at, window_days, stale_hours)
     return report

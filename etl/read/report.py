@@ -6,9 +6,14 @@ from PostgreSQL. ``cluster_costs`` is the entry point for the platform's API cod
   seconds of the half-open interval [first_day 00:00 UTC, the day after last_day 00:00 UTC), the
   way the platform's API passes timestamps: a report for 2026-09-01..2026-09-30 has
   ``end_date`` = 2026-10-01 00:00 UTC.
-- Money: daily rows are summed as integer nano-dollars (exact) and each figure is rounded to
-  cents, half-up, only when it is put in the result; so rounded components need not add up to
-  the rounded total to the cent, and the days' rounded figures need not add up to the range's.
+- Money: daily rows are summed as integer nano-dollars (exact, Python integers: no range can
+  wrap) and each figure is rounded to cents, half-up, only when it is put in the result; so
+  rounded components need not add up to the rounded total to the cent, and the days' rounded
+  figures need not add up to the range's. ``currency`` says in which currency; a range holding
+  two currencies is refused (CurrencyMixError), never summed.
+- Flags: ``exporter_zero_hours`` (the exporter reported $0, no Phase 1 data contradicting it) and
+  ``exporter_stale_hours`` (failed-scrape stretches held from the exporter's healthy figures),
+  per day and over the range, like ``default_priced_hours``.
 - Efficiency over the range: each day's stored efficiency weighted by that day's matching cost
   (etl.costing.efficiency.combine_efficiencies), days with unknown efficiency left out; None when no day has one.
 - potential_savings: the sum of the days' stored savings (each day's is the sum of its hours',
@@ -28,10 +33,14 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from etl.costing.efficiency import combine_efficiencies
-from etl.errors import InputError
+from etl.errors import CurrencyMixError, InputError
 from etl.model import (
+    CLUSTERS_COLUMN,
     COST_COLUMNS,
+    CURRENCY_COLUMN,
     EFFICIENCY_COLUMNS,
+    EXPORTER_STALE_COLUMN,
+    EXPORTER_ZERO_COLUMN,
     NETWORK_SPLIT_COLUMNS,
     SAVINGS_COLUMN,
     HourRange,
@@ -108,9 +117,9 @@ def daily_in_nano(daily: pd.DataFrame) -> pd.DataFrame:
 def range_totals(daily: pd.DataFrame) -> dict[str, Any]:
     """Exact nano-dollar sums, summed savings (None if no day has any) and cost-weighted
     efficiencies (None if unknown) of daily rows already in nano (daily_in_nano)."""
-    totals: dict[str, Any] = {column: int(daily[column].sum()) for column in COST_COLUMNS}
+    totals: dict[str, Any] = {column: sum(int(value) for value in daily[column]) for column in COST_COLUMNS}
     savings = daily[SAVINGS_COLUMN].dropna()
-    totals[SAVINGS_COLUMN] = int(savings.sum()) if len(savings) else None
+    totals[SAVINGS_COLUMN] = sum(int(value) for value in savings) if len(savings) else None
     if daily.empty:
         totals.update(dict.fromkeys(EFFICIENCY_COLUMNS))
     else:
@@ -131,6 +140,10 @@ def day_row(row: pd.Series) -> dict[str, Any]:
         "source_phase": str(row["source_phase"]),
         "default_priced_hours": int(row["default_priced_hours"]),
         "default_priced_resources": None if pd.isna(resources) else str(resources) or None,
+        EXPORTER_ZERO_COLUMN: int(row[EXPORTER_ZERO_COLUMN]),
+        EXPORTER_STALE_COLUMN: int(row[EXPORTER_STALE_COLUMN]),
+        CURRENCY_COLUMN: str(row[CURRENCY_COLUMN]),
+        CLUSTERS_COLUMN: None if pd.isna(row[CLUSTERS_COLUMN]) else str(row[CLUSTERS_COLUMN]),
     }
 
 
@@ -139,18 +152,27 @@ def shape_report(
 ) -> dict[str, Any]:
     """The endpoint's JSON object from stored daily rows of the range and its hours per phase.
 
-    The first five keys are the platform endpoint's shape; ``hours_covered``, ``hours_in_range``,
-    ``phases`` (stored hours per source phase), ``default_priced_hours`` and ``days`` are additions
-    it can ignore.
+    The first five keys are the platform endpoint's shape; ``currency``, ``hours_covered``,
+    ``hours_in_range``, ``phases`` (stored hours per source phase), the flagged hours
+    (``default_priced_hours``, ``exporter_zero_hours``, ``exporter_stale_hours``) and ``days`` are
+    additions it can ignore.
     """
     nano = daily_in_nano(daily)
+    currencies = sorted(set(nano[CURRENCY_COLUMN])) if len(nano) else []
+    if len(currencies) > 1:
+        raise CurrencyMixError(account, currencies, f"the range {first_day}..{last_day}")
     totals = range_totals(nano)
     hours = HourRange.for_days(first_day, last_day)
+
+    def hours_flagged(column: str) -> int:
+        return int(nano[column].sum()) if len(nano) else 0
+
     return {
         "cloud_account_id": account,
         "start_date": int(hours.start.timestamp()),
         "end_date": int(hours.end.timestamp()),
         "summary": {column: cents(totals[column]) for column in SUMMARY_COLUMNS},
+        CURRENCY_COLUMN: currencies[0] if currencies else None,
         "efficiency": {column: totals[column] for column in EFFICIENCY_COLUMNS},
         "potential_savings": cents(totals[SAVINGS_COLUMN]),
         "breakdown": {column: cents(totals[column]) for column in BREAKDOWN_COLUMNS},
@@ -158,6 +180,9 @@ def shape_report(
         "hours_in_range": hours.hours,
         "phases": dict(sorted(phase_hours.items())),
         # Phase 1 hours priced with default prices because a node or volume published none.
-        "default_priced_hours": int(nano["default_priced_hours"].sum()) if len(nano) else 0,
+        "default_priced_hours": hours_flagged("default_priced_hours"),
+        # Exporter hours to read with care (see the module docstring).
+        EXPORTER_ZERO_COLUMN: hours_flagged(EXPORTER_ZERO_COLUMN),
+        EXPORTER_STALE_COLUMN: hours_flagged(EXPORTER_STALE_COLUMN),
         "days": [day_row(row) for _, row in nano.iterrows()],
     }

@@ -12,17 +12,13 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from etl.config import Settings
-from etl.costing.exporter import exporter_hours
-from etl.costing.phase import choose_phase_per_hour
-from etl.costing.raw import DefaultPrices, raw_hourly_costs
 from etl.costing.rollup import daily_rollup
 from etl.errors import ChunkError, EtlError
 from etl.model import ACCOUNT_COLUMN, PHASE_COLUMN, PHASE_EXPORTER, PHASE_RAW, HourRange
 from etl.run.catchup import day_chunks, last_complete_hour_end
+from etl.run.chunk import CostedChunk, cost_chunk, fetch_chunk
 from etl.run.notices import DefaultPriceNotices
-from etl.source.exporter import fetch_exporter_gauges
 from etl.source.fetch import discover_accounts
-from etl.source.raw import fetch_raw_metrics
 from etl.source.thanos import ThanosClient
 from etl.store.loader import write_costs
 
@@ -81,9 +77,6 @@ class Pipeline:
         self.settings = settings
         self.client = client
         self.engine = engine
-        pricing = settings.pricing
-        self.default_prices = DefaultPrices(pricing.default_cpu_price, pricing.default_ram_price,
-                                            pricing.default_storage_price)
         self.notices = DefaultPriceNotices()
 
     def resolve_accounts(self, requested: Sequence[str], hours: HourRange) -> list[str]:
@@ -137,27 +130,18 @@ class Pipeline:
             _log_account_outcome(account)
         return summary
 
-    def hourly_costs(self, accounts: Sequence[str], hours: HourRange) -> pd.DataFrame:
-        """Both phases' hourly rows of ``accounts`` in ``hours``, one phase chosen per account-hour.
-
-        Both or nothing: writing exporter hours alone would delete a day's stored raw hours.
-        """
-        label, exporter = self.settings.account_label, self.settings.exporter
-        trailing = exporter.gauge_window == "trailing_24h"
-        log.debug("Fetching Phase 2 exporter metrics for %d account(s), %s", len(accounts), hours)
-        gauges = fetch_exporter_gauges(self.client, label, accounts, hours, trailing)
-        exporter_rows = exporter_hours(gauges, hours, exporter.efficiency_scale, trailing)
-        log.debug("Fetching Phase 1 raw metrics for %d account(s), %s", len(accounts), hours)
-        raw = raw_hourly_costs(fetch_raw_metrics(self.client, label, accounts, hours), self.default_prices)
-        chosen = choose_phase_per_hour(exporter_rows, raw.rows)
-        self.notices.warn(raw.defaulted, chosen, hours)
-        return chosen
+    def hourly_costs(self, accounts: Sequence[str], hours: HourRange) -> CostedChunk:
+        """Both phases' hourly rows of ``accounts`` in ``hours``, one phase chosen per account-hour,
+        and the accounts that could not be costed (etl.run.chunk). Raises if the fetch failed."""
+        costed = cost_chunk(fetch_chunk(self.client, self.settings, accounts, hours), self.settings, hours, accounts)
+        self.notices.warn(costed.defaulted, costed.rows, hours)
+        return costed
 
     def _run_chunk(self, hours: HourRange, accounts: list[AccountSummary]) -> set[str]:
         """Fetch, cost and write one chunk for these accounts; returns the names of those that failed."""
         names = [account.account for account in accounts]
         try:
-            hourly = self.hourly_costs(names, hours)
+            costed = self.hourly_costs(names, hours)
         except EtlError as exc:
             failure = ChunkError("fetch", names, hours, exc)
             log.error("Fetching %s failed for all %d account(s): %s", hours, len(names), exc)
@@ -166,7 +150,11 @@ class Pipeline:
             return set(names)
         by_name = {account.account: account for account in accounts}
         failed = set()
-        for name, rows in hourly.groupby(ACCOUNT_COLUMN, sort=True):
+        for account_name, cause in sorted(costed.failures.items()):
+            log.error("Costing %s for %s failed, nothing of it written: %s", hours, account_name, cause)
+            by_name[account_name].failures.append(ChunkError("cost", [account_name], hours, cause))
+            failed.add(account_name)
+        for name, rows in costed.rows.groupby(ACCOUNT_COLUMN, sort=True):
             summary = by_name.get(str(name))
             if summary is None:
                 continue

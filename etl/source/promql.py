@@ -1,12 +1,40 @@
 """Every metric name and every PromQL text the tool sends, in one place.
 
-Hourly windows: a query evaluated at the hour's END (``hour_start + 1h``) with the range
-``HOUR_RANGE`` (``HOUR_WINDOW_MS`` milliseconds ``offset 1ms``) sees exactly the samples with
-``hour_start <= t < hour_start + 1h``. Prometheus 2.x range selectors include both ends and 3.x
-excludes the left one; over integer millisecond timestamps no sample is ever counted in two hours.
-The evaluation instants are whole hours, i.e. multiples of the 1 h step, on purpose: Thanos'
-query-frontend rounds a range query's start and end down to a multiple of its step by default,
-and instants off that grid would be moved one hour back.
+Hourly figures are queried once per chunk as range queries with a 1 h step, evaluated at each
+hour's END (``hour_start + 1h``): whole hours, multiples of the step, so a Thanos query-frontend
+that aligns a range query's start and end to its step moves nothing.
+
+Time-weighted hours. An hour's cost is the integral of a rate over the hour, so each sample must
+weigh the time it stands for, not 1/N of the hour. Every gauge is therefore read through a
+subquery sampled every minute, ``HOUR_MINUTES`` = ``[1h:1m] offset 1ms``: its points are the
+absolute multiples of one minute in the window ending 1 ms before the hour's end, i.e. exactly
+hour_start, hour_start + 1 min, ..., hour_start + 59 min. At each point an instant selector holds
+the latest sample at or before it (sample and hold, for Prometheus' lookback of 5 minutes at
+most), so a sample exactly on an hour boundary stands for the first minute of the hour it opens
+and for no minute of the hour before.
+
+Why this form is right on Prometheus 2.x and 3.x / Thanos' v3 engine alike: 3.x made range
+selectors and subquery windows left-open (prometheus#13213): a window ``[R] offset o`` at T is
+``T-o-R <= t <= T-o`` on 2.x and ``T-o-R < t <= T-o`` on 3.x. The two differ only for a point or
+sample exactly on the window's left edge. Here the edges are hour_start - 1 ms and
+hour_start + 1 h - 1 ms, never a multiple of the one-minute step, so both engines take the same
+60 points. (``[3599999ms] offset 1ms`` puts the left edge on hour_start itself: 3.x drops the
+sample or point there.) Raw-sample windows (``HOUR_SAMPLES`` = ``[1h] offset 1ms``, for counters,
+presence and the census of bad samples) are exactly [hour_start, hour_end) on 3.x; on 2.x they
+also take a sample at hour_start - 1 ms, which only a presence test or a rate of a ratio sees.
+
+Cluster-level gauges (the exporter's $/h, node and volume prices) are averaged over the minutes
+that have a value: a gap in scraping is held at the hour's average. Workload allocations are
+summed over the minutes and divided by 60, so a pod present 20 minutes costs 20 minutes. Series
+that are copies (an HA pair not deduplicated, a restart of the exporting process that changes its
+``pod`` / ``instance`` label) are averaged minute by minute before that. Non-finite and negative
+samples are left out at the minute they would stand for (``FINITE``), and counted per hour by the
+census each query carries (``with_census``), which etl.source.fetch turns into warnings.
+
+The tail: without a staleness marker (data loaded by promtool, a remote-write sender that died) a
+series' last sample is still seen for 5 minutes after it (2.x: through last + 5 min, 3.x: through
+last + 5 min - 1 ms). A series ending mid-hour is charged up to those minutes more; a whole hour
+made of a tail holds no sample, and the presence tests (``present_in_hour``) keep it out.
 """
 
 from __future__ import annotations
@@ -14,14 +42,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from etl.model import EXPORTER_PRESENCE_COLUMN, HOUR_SECONDS, VOLUME_LABEL
+from etl.model import CLUSTER_LABEL, CURRENCY_LABEL, EXPORTER_PRESENCE_COLUMN, HOUR_SECONDS, VOLUME_LABEL
 
-HOUR_WINDOW_MS = HOUR_SECONDS * 1000 - 1
-HOUR_WINDOW = f"{HOUR_WINDOW_MS}ms"
-# The range selector of one hour, for evaluation at the hour's end: [end - 1h, end - 1ms].
-HOUR_RANGE = f"[{HOUR_WINDOW}] offset 1ms"
 # Seconds from an hour's start to the evaluation instant that covers that hour (step-aligned).
 HOUR_EVAL_OFFSET_SECONDS = HOUR_SECONDS
+# Evaluated at the hour's end: the hour's 60 minutes (a subquery), and the hour's raw samples.
+MINUTES_PER_HOUR = HOUR_SECONDS // 60
+HOUR_MINUTES = "[1h:1m] offset 1ms"
+HOUR_SAMPLES = "[1h] offset 1ms"
+# Sample filters: money, amounts and efficiencies are finite and never negative; a price is positive.
+FINITE = ">= 0 < Inf"
+PRICE = "> 0 < Inf"
+# Labels the queries add to tell series apart: the census of bad samples (with_census) and the
+# two kinds of minutes of exporter_coverage.
+CENSUS_LABEL, CENSUS_VALUE = "etl_check", "bad_samples"
+MINUTES_LABEL = "etl_minutes"
 
 EXPORTER_PREFIX = "cloudtuner_kubecost_cluster_"
 
@@ -47,6 +82,8 @@ EXPORTER_METRICS: dict[str, str] = {**EXPORTER_COST_METRICS, **EXPORTER_EFFICIEN
 EXPORTER_PRESENCE_METRIC = EXPORTER_METRICS[EXPORTER_PRESENCE_COLUMN]
 # The exporter's own health: 0 when its last fetch from the allocation API failed (optional).
 EXPORTER_HEALTH_METRIC = "cloudtuner_kubecost_exporter_scrape_success"
+# How the exporter's gauges are grouped besides the account (etl.costing sums the clusters).
+EXPORTER_GROUPING = (CLUSTER_LABEL, CURRENCY_LABEL)
 
 # Phase 1: raw OpenCost / cAdvisor metrics (fetched in etl.source.raw, costed in etl.costing.raw).
 CPU_ALLOCATION_METRIC = "container_cpu_allocation"  # cores, per container; label node
@@ -70,6 +107,8 @@ RAW_METRICS: tuple[str, ...] = (
 CONTAINER_IDENTITY = ("namespace", "pod", "container")
 PVC_IDENTITY = ("namespace", "pod", "persistentvolumeclaim", VOLUME_LABEL)
 LOAD_BALANCER_IDENTITY = ("namespace", "service_name", "ingress_ip")
+# One container's cAdvisor counter: `id` (its cgroup) changes when the container restarts.
+USAGE_IDENTITY = (*CONTAINER_IDENTITY, "id")
 # cAdvisor also exposes a pod-level aggregate (container="") and the pause container
 # (container="POD"); counting them would count every container twice.
 REAL_CONTAINERS = 'container!="", container!="POD"'
@@ -98,36 +137,68 @@ def _grouping(account_label: str, by: Sequence[str]) -> str:
     return ", ".join([account_label, *by])
 
 
-def hourly_average(metric: str, account_label: str, accounts: Sequence[str], by: Sequence[str] = ()) -> str:
-    """Per account (and ``by`` labels), the mean of the metric over one hour: every sample of the
-    hour weighs the same, whichever series holds it.
+def present_in_hour(selector: str, grouping: str) -> str:
+    """1 per ``grouping`` group that has a real sample (not a held one) in the hour."""
+    return f"group by ({grouping}) (count_over_time({selector}{HOUR_SAMPLES}))"
 
-    Evaluate at hour start + HOUR_EVAL_OFFSET_SECONDS. An account's exporter gauge is cluster-level,
-    so several series of one account at once are copies (an HA pair that dedup did not merge):
-    averaging, not summing, them keeps one cluster's cost counted once. The same holds for a node's
-    or a volume's price. A restart of the exporting process changes its ``pod`` or ``instance``
-    label and splits a series within the hour: pooling the samples (sum over count) weighs each
-    part by its share of the hour, where a mean of the series' means would weigh 5 minutes of the
-    new series like the 55 minutes of the old one.
+
+def with_census(value: str, selector: str, account_label: str) -> str:
+    """``value`` plus, per account and hour, the number of series of ``selector`` holding a sample
+    that is not money (NaN, +-Inf or negative), marked ``CENSUS_LABEL``."""
+    window = f"{selector}{HOUR_SAMPLES}"
+    bad = (f"count by ({account_label}) (count_over_time({window}) unless "
+           f"(sum_over_time({window}) < Inf and min_over_time({window}) >= 0))")
+    return f"({value}) or label_replace({bad}, \"{CENSUS_LABEL}\", \"{CENSUS_VALUE}\", \"\", \"\")"
+
+
+def _unhealthy(account_label: str, accounts: Sequence[str]) -> str:
+    """1 per cluster at each instant its exporter reports a failed scrape of its source."""
+    health = _selector(EXPORTER_HEALTH_METRIC, account_label, accounts)
+    return f"min by ({account_label}, {CLUSTER_LABEL}) ({health}) == 0"
+
+
+def exporter_gauge(metric: str, account_label: str, accounts: Sequence[str], trailing_24h: bool,
+                   by: Sequence[str] = EXPORTER_GROUPING) -> str:
+    """Per account, cluster and currency (``by``; add e.g. ``namespace`` for a breakdown): the
+    gauge's average over the hour's healthy minutes (or, for trailing 24-hour gauges, its value at
+    the last healthy minute of the hour), with the census.
+
+    Several series of one group at one minute are copies (an HA pair, the two sides of a restart)
+    and are averaged; clusters are kept apart (etl.costing.parts sums them). A minute is healthy
+    unless the cluster's exporter reported ``scrape_success`` 0 at it (no health gauge: healthy).
     """
     selector = _selector(metric, account_label, accounts)
+    per_cluster = _grouping(account_label, by)
+    healthy = (f"avg by ({per_cluster}) ({selector} {FINITE}) unless on ({account_label}, {CLUSTER_LABEL}) "
+               f"({_unhealthy(account_label, accounts)})")
+    function = "last_over_time" if trailing_24h else "avg_over_time"
+    return with_census(f"{function}(({healthy}){HOUR_MINUTES})", selector, account_label)
+
+
+def exporter_coverage(account_label: str, accounts: Sequence[str]) -> str:
+    """Per account, cluster and currency, for hours holding a real sample of the presence gauge:
+    its minutes with a value while the exporter was healthy and while it reported failed scrapes,
+    marked ``MINUTES_LABEL`` = "healthy" / "unhealthy"."""
+    selector = _selector(EXPORTER_PRESENCE_METRIC, account_label, accounts)
+    per_cluster = _grouping(account_label, EXPORTER_GROUPING)
+    valued = f"group by ({per_cluster}) ({selector} {FINITE})"
+    present = present_in_hour(selector, per_cluster)
+    parts = []
+    for name, operator in (("healthy", "unless"), ("unhealthy", "and")):
+        minutes = (f"count_over_time(({valued} {operator} on ({account_label}, {CLUSTER_LABEL}) "
+                   f"({_unhealthy(account_label, accounts)})){HOUR_MINUTES})")
+        parts.append(f"label_replace({minutes} and on ({per_cluster}) {present}, "
+                     f"\"{MINUTES_LABEL}\", \"{name}\", \"\", \"\")")
+    return " or ".join(parts)
+
+
+def hourly_price(metric: str, account_label: str, accounts: Sequence[str], by: Sequence[str]) -> str:
+    """Per account and ``by`` labels (a node or volume): the price averaged over the hour's minutes
+    that have one, copies averaged minute by minute; 0, negative and non-finite samples are no price."""
+    selector = _selector(metric, account_label, accounts)
     grouping = _grouping(account_label, by)
-    return (
-        f"sum by ({grouping}) (sum_over_time({selector}{HOUR_RANGE})) / "
-        f"sum by ({grouping}) (count_over_time({selector}{HOUR_RANGE}))"
-    )
-
-
-def hourly_last(metric: str, account_label: str, accounts: Sequence[str]) -> str:
-    """Per account, the metric's last value within each hour (for trailing-window gauges)."""
-    selector = _selector(metric, account_label, accounts)
-    return f"avg by ({account_label}) (last_over_time({selector}{HOUR_RANGE}))"
-
-
-def hourly_minimum(metric: str, account_label: str, accounts: Sequence[str]) -> str:
-    """Per account, the lowest value the metric took within each hour (any 0 of a health gauge)."""
-    selector = _selector(metric, account_label, accounts)
-    return f"min by ({account_label}) (min_over_time({selector}{HOUR_RANGE}))"
+    value = f"avg_over_time((avg by ({grouping}) ({selector} {PRICE})){HOUR_MINUTES})"
+    return with_census(value, selector, account_label)
 
 
 def hourly_presence_sum(
@@ -138,50 +209,33 @@ def hourly_presence_sum(
     by: Sequence[str] = (),
     extra_matchers: str = "",
 ) -> str:
-    """Per account (and ``by`` labels), the sum over workloads of each workload's mean over the
-    WHOLE hour; a workload is one combination of the ``identity`` labels (e.g. namespace, pod,
-    container).
-
-    A workload present for part of the hour (a pod created or deleted at :30) must count for that
-    part only; ``avg_over_time`` would charge it for the full hour. So each workload's samples are
-    summed and divided by the number of samples a workload present all hour has: the largest
-    sample count of any of the account's workloads of this metric in that hour (they share one
-    scrape interval). Samples are pooled per workload, not per series, because a restart of the
-    exporting process (OpenCost) changes its ``instance`` label and splits every series in two
-    within that hour; counted per series each half would pass for a full hour and the hour would
-    be charged twice. Where no workload spans the full hour this falls back to the mean over the
-    samples seen, i.e. never below what ``avg_over_time`` would give.
-    """
+    """Per account (and ``by`` labels), the workloads' amount averaged over the WHOLE hour: a
+    workload (one combination of the ``identity`` labels) absent for part of the hour counts 0
+    there, so a pod present 20 minutes counts for 20 minutes. Copies of one workload (a restart of
+    OpenCost changes its ``instance`` label; an HA pair) are averaged minute by minute. Groups
+    without a real sample in the hour (a tail only) are left out."""
     selector = _selector(metric, account_label, accounts, extra_matchers)
+    grouping = _grouping(account_label, by)
     per_workload = _grouping(account_label, [*by, *(label for label in identity if label not in by)])
-    workload_sums = f"sum by ({per_workload}) (sum_over_time({selector}{HOUR_RANGE}))"
-    full_hour_samples = (
-        f"max by ({account_label}) (sum by ({_grouping(account_label, identity)}) "
-        f"(count_over_time({selector}{HOUR_RANGE})))"
-    )
-    return (
-        f"sum by ({_grouping(account_label, by)}) ("
-        f"{workload_sums} / on ({account_label}) group_left() {full_hour_samples})"
-    )
+    summed = f"sum by ({grouping}) (avg by ({per_workload}) ({selector} {FINITE}))"
+    value = (f"sum_over_time(({summed}){HOUR_MINUTES}) / {MINUTES_PER_HOUR} "
+             f"and on ({grouping}) {present_in_hour(selector, grouping)}")
+    return with_census(value, selector, account_label)
 
 
 def hourly_counter_rate(
-    metric: str, account_label: str, accounts: Sequence[str], extra_matchers: str = ""
+    metric: str, account_label: str, accounts: Sequence[str], identity: Sequence[str], extra_matchers: str = ""
 ) -> str:
-    """Per account, the summed per-second rate of a counter over each hour window.
-
-    For a CPU-seconds counter this is the mean number of cores used in the hour. ``rate`` sees
-    only the samples inside the hour, so the increase between the hour's last sample and the next
-    hour's first one is not observed; Prometheus extrapolates the observed increase to the window
-    edges (when the first/last sample is within 1.1 sample intervals of them; else by half an
-    interval, and never before the counter would have been 0). For a container scraped all hour
-    that yields exactly the hour's usage at a steady rate; for one that starts or stops inside the
-    hour, its usage up to about half a scrape interval past its last sample. ``increase`` would give
-    the same figure times the window length (3599.999 s, not 3600 s); ``rate`` divides it back out.
-    Counter resets (container restarts) are handled by ``rate``.
-    """
+    """Per account, the summed per-second rate of a counter over each hour: for a CPU-seconds
+    counter, the mean number of cores used in the hour (a container running part of the hour adds
+    its part). Copies of one series (an HA pair: the same ``identity`` labels) count once (max); a
+    restarted container has another ``id`` and adds up. ``rate`` extrapolates the increase it sees
+    to the window's edges (up to 1.1 sample intervals, or half an interval) and handles resets.
+    A non-finite sample makes the account's hour NaN, which etl.source.fetch drops with a warning:
+    the efficiency is then unknown, never a guess."""
     selector = _selector(metric, account_label, accounts, extra_matchers)
-    return f"sum by ({account_label}) (rate({selector}{HOUR_RANGE}))"
+    value = f"sum by ({account_label}) (max by ({_grouping(account_label, identity)}) (rate({selector}{HOUR_SAMPLES})))"
+    return with_census(value, selector, account_label)
 
 
 def discovery_matchers(metrics: Sequence[str], account_label: str) -> list[str]:

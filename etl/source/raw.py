@@ -28,9 +28,10 @@ from etl.source.promql import (
     RAM_PRICE_METRIC,
     RAM_USAGE_METRIC,
     REAL_CONTAINERS,
-    hourly_average,
+    USAGE_IDENTITY,
     hourly_counter_rate,
     hourly_presence_sum,
+    hourly_price,
 )
 from etl.source.thanos import ThanosClient
 
@@ -41,23 +42,27 @@ def fetch_raw_metrics(
     """One query per raw metric for all ``accounts`` over ``hours`` (see RawMetrics for the frames)."""
     label = account_label
 
-    def fetch(query: str, column: str, by: Sequence[str] = ()) -> pd.DataFrame:
-        return fetch_hourly(client, query, column, hours, label, by)
+    def fetch(metric: str, query: str, column: str, by: Sequence[str] = ()) -> pd.DataFrame:
+        return fetch_hourly(client, query, column, hours, label, by, metric)
+
+    def allocation(metric: str, identity: Sequence[str], by: Sequence[str], extra: str = "") -> str:
+        return hourly_presence_sum(metric, label, accounts, identity, by, extra)
+
+    def price(metric: str, by: Sequence[str]) -> str:
+        return hourly_price(metric, label, accounts, by)
 
     node, volume, volume_names = [NODE_LABEL], [VOLUME_LABEL], [VOLUME_LABEL, VOLUME_NAME_LABEL]
+    cpu, ram, pvc = CPU_ALLOCATION_METRIC, RAM_ALLOCATION_METRIC, PVC_ALLOCATION_METRIC
+    lb, used_cpu, used_ram = LOAD_BALANCER_COST_METRIC, CPU_USAGE_METRIC, RAM_USAGE_METRIC
     return RawMetrics(
-        cpu_allocation=fetch(hourly_presence_sum(CPU_ALLOCATION_METRIC, label, accounts, CONTAINER_IDENTITY, node,
-                                                 REAL_CONTAINERS), "cores", node),
-        ram_allocation=fetch(hourly_presence_sum(RAM_ALLOCATION_METRIC, label, accounts, CONTAINER_IDENTITY, node,
-                                                 REAL_CONTAINERS), "bytes", node),
-        pvc_allocation=fetch(hourly_presence_sum(PVC_ALLOCATION_METRIC, label, accounts, PVC_IDENTITY, volume),
-                             "bytes", volume),
-        cpu_price=fetch(hourly_average(CPU_PRICE_METRIC, label, accounts, node), "price", node),
-        ram_price=fetch(hourly_average(RAM_PRICE_METRIC, label, accounts, node), "price", node),
-        pv_price=fetch(hourly_average(PV_PRICE_METRIC, label, accounts, volume_names), "price", volume_names),
-        load_balancer=fetch(hourly_presence_sum(LOAD_BALANCER_COST_METRIC, label, accounts, LOAD_BALANCER_IDENTITY),
-                            "cost"),
-        cpu_usage=fetch(hourly_counter_rate(CPU_USAGE_METRIC, label, accounts, REAL_CONTAINERS), "cores"),
-        ram_usage=fetch(hourly_presence_sum(RAM_USAGE_METRIC, label, accounts, CONTAINER_IDENTITY, (),
-                                            REAL_CONTAINERS), "bytes"),
+        cpu_allocation=fetch(cpu, allocation(cpu, CONTAINER_IDENTITY, node, REAL_CONTAINERS), "cores", node),
+        ram_allocation=fetch(ram, allocation(ram, CONTAINER_IDENTITY, node, REAL_CONTAINERS), "bytes", node),
+        pvc_allocation=fetch(pvc, allocation(pvc, PVC_IDENTITY, volume), "bytes", volume),
+        cpu_price=fetch(CPU_PRICE_METRIC, price(CPU_PRICE_METRIC, node), "price", node),
+        ram_price=fetch(RAM_PRICE_METRIC, price(RAM_PRICE_METRIC, node), "price", node),
+        pv_price=fetch(PV_PRICE_METRIC, price(PV_PRICE_METRIC, volume_names), "price", volume_names),
+        load_balancer=fetch(lb, allocation(lb, LOAD_BALANCER_IDENTITY, ()), "cost"),
+        cpu_usage=fetch(used_cpu, hourly_counter_rate(used_cpu, label, accounts, USAGE_IDENTITY, REAL_CONTAINERS),
+                        "cores"),
+        ram_usage=fetch(used_ram, allocation(used_ram, CONTAINER_IDENTITY, (), REAL_CONTAINERS), "bytes"),
     )

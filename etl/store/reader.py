@@ -61,3 +61,16 @@ def stored_through(engine: Engine, accounts: Iterable[str]) -> datetime | None:
     with engine.connect() as connection:
         latest = connection.execute(query).scalar_one()
     return None if latest is None else latest + timedelta(hours=1)
+
+
+def fetch_flagged_hours(engine: Engine, since: date) -> list[tuple[str, int, int]]:
+    """Per account with any since ``since`` (a UTC day): its exporter_zero_hours and
+    exporter_stale_hours, summed over its stored days."""
+    zero, stale = func.sum(daily_costs.c.exporter_zero_hours), func.sum(daily_costs.c.exporter_stale_hours)
+    query = (select(daily_costs.c.cloud_account_id, zero, stale)
+             .where(daily_costs.c.usage_date >= since)
+             .group_by(daily_costs.c.cloud_account_id)
+             .having((zero > 0) | (stale > 0))
+             .order_by(daily_costs.c.cloud_account_id))
+    with engine.connect() as connection:
+        return [(str(account), int(zeros), int(stales)) for account, zeros, stales in connection.execute(query)]

@@ -29,9 +29,15 @@ from sqlalchemy import (
 
 from etl.model import (
     ACCOUNT_COLUMN,
+    CLUSTERS_COLUMN,
     COST_COLUMNS,
+    CURRENCY_COLUMN,
+    DEFAULT_CURRENCY,
     EFFICIENCY_COLUMNS,
     EFFICIENCY_DECIMALS,
+    EFFICIENCY_PRECISION,
+    EXPORTER_STALE_COLUMN,
+    EXPORTER_ZERO_COLUMN,
     HOURS_COVERED_COLUMN,
     MONEY_SCALE,
     PHASE_COLUMN,
@@ -43,7 +49,8 @@ metadata = MetaData()
 
 # USD with 9 decimals: hourly figures keep sub-cent precision and daily sums stay exact.
 MONEY = Numeric(18, MONEY_SCALE)
-PERCENT = Numeric(7, EFFICIENCY_DECIMALS)
+# Usage far over requests is real: 1000 % and more must fit (model.MAX_EFFICIENCY).
+PERCENT = Numeric(EFFICIENCY_PRECISION, EFFICIENCY_DECIMALS)
 TIMESTAMP = DateTime(timezone=True)
 UPDATED_AT = "updated_at"
 PHASE_CHECK = f"{PHASE_COLUMN} IN ({', '.join(repr(phase) for phase in PHASES)})"
@@ -59,8 +66,21 @@ def _cost_measures() -> list[Column[Any]]:
         # resources (e.g. "cpu:node/n3, storage:pv/pv-cache"); NULL when none.
         Column("default_priced_hours", Integer, nullable=False, server_default="0"),
         Column("default_priced_resources", Text, nullable=True),
+        # Exporter hours to read with care: it reported exactly $0 (no Phase 1 data contradicting
+        # it); it reported failed scrapes and its healthy figures were held over them.
+        Column(EXPORTER_ZERO_COLUMN, Integer, nullable=False, server_default="0"),
+        Column(EXPORTER_STALE_COLUMN, Integer, nullable=False, server_default="0"),
+        # The currency of the row's money, and the exporter clusters it sums (NULL: none named).
+        Column(CURRENCY_COLUMN, Text, nullable=False, server_default=DEFAULT_CURRENCY),
+        Column(CLUSTERS_COLUMN, Text, nullable=True),
         Column(UPDATED_AT, TIMESTAMP, nullable=False, server_default=func.now()),
     ]
+
+
+def _flag_checks(table: str, most: str) -> list[CheckConstraint]:
+    """Each exporter flag counts hours: 0 or 1 on an hourly row, at most hours_covered on a daily one."""
+    return [CheckConstraint(f"{flag} BETWEEN 0 AND {most}", name=f"{table}_{flag}")
+            for flag in (EXPORTER_ZERO_COLUMN, EXPORTER_STALE_COLUMN)]
 
 
 hourly_costs = Table(
@@ -71,6 +91,7 @@ hourly_costs = Table(
     PrimaryKeyConstraint(ACCOUNT_COLUMN, "hour_start"),
     CheckConstraint(PHASE_CHECK, name="k8s_hourly_costs_source_phase"),
     CheckConstraint("default_priced_hours BETWEEN 0 AND 1", name="k8s_hourly_costs_default_priced_hours"),
+    *_flag_checks("k8s_hourly_costs", "1"),
 )
 
 daily_costs = Table(
@@ -85,6 +106,7 @@ daily_costs = Table(
     CheckConstraint(PHASE_CHECK, name="k8s_daily_costs_source_phase"),
     CheckConstraint("hours_covered BETWEEN 0 AND 24", name="k8s_daily_costs_hours_covered"),
     CheckConstraint("default_priced_hours BETWEEN 0 AND hours_covered", name="k8s_daily_costs_default_priced_hours"),
+    *_flag_checks("k8s_daily_costs", HOURS_COVERED_COLUMN),
     Index("k8s_daily_costs_usage_date", "usage_date"),
 )
 

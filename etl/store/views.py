@@ -1,8 +1,10 @@
 """The SQL views, generated from the rules in etl.model (one home for each rule).
 
 - ``k8s_clean_expenses``: one row per account, day and cost type (model.CLEAN_EXPENSE_TYPES),
-  shaped for the platform's clean_expenses; the types add up to the day's total.
-- ``k8s_monthly_costs``: exact monthly sums; efficiencies weighted by cost as
+  shaped for the platform's clean_expenses, with the day's currency; the types add up to the
+  day's total.
+- ``k8s_monthly_costs``: exact monthly sums per currency (two currencies are never added);
+  efficiencies weighted by cost as
   model.EFFICIENCY_WEIGHTS says (the same rule etl.costing.efficiency applies in Python), the plain
   mean where the known days cost nothing.
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 from etl.model import (
     CLEAN_EXPENSE_TYPES,
     COST_COLUMNS,
+    CURRENCY_COLUMN,
     EFFICIENCY_DECIMALS,
     EFFICIENCY_WEIGHTS,
     SAVINGS_COLUMN,
@@ -36,7 +39,7 @@ def _weighted_efficiency(column: str, weight: str) -> str:
 def clean_expenses_select() -> str:
     values = ", ".join(f"('{kind}', d.{column})" for kind, column in CLEAN_EXPENSE_TYPES.items())
     return (
-        f"SELECT d.cloud_account_id, d.usage_date, c.cost_type, c.cost, d.source_phase\n"
+        f"SELECT d.cloud_account_id, d.usage_date, c.cost_type, c.cost, d.{CURRENCY_COLUMN}, d.source_phase\n"
         f"FROM {DAILY} AS d\n"
         f"CROSS JOIN LATERAL (VALUES {values})\n"
         f"    AS c (cost_type, cost)"
@@ -49,6 +52,7 @@ def monthly_costs_select() -> str:
     return (
         f"SELECT cloud_account_id,\n"
         f"       date_trunc('month', usage_date)::date AS month,\n"
+        f"       {CURRENCY_COLUMN},\n"
         f"       {', '.join(f'sum({column}) AS {column}' for column in COST_COLUMNS)},\n"
         f"       {efficiencies},\n"
         f"       sum({SAVINGS_COLUMN}) AS {SAVINGS_COLUMN},\n"
@@ -56,7 +60,7 @@ def monthly_costs_select() -> str:
         f"       sum(hours_covered)::integer AS hours_covered,\n"
         f"       string_agg(DISTINCT source_phase, ',' ORDER BY source_phase) AS source_phases\n"
         f"FROM {DAILY}\n"
-        f"GROUP BY cloud_account_id, date_trunc('month', usage_date)"
+        f"GROUP BY cloud_account_id, date_trunc('month', usage_date), {CURRENCY_COLUMN}"
     )
 
 

@@ -2,8 +2,9 @@
 
 - PostgreSQL: ``TEST_DATABASE_URL`` (a server URL whose user may CREATE DATABASE) or, unset, an
   embedded server (pgserver) in a temporary directory. Every test gets a fresh, migrated database.
-- Prometheus: ``prometheus_with(name, series)`` starts (once per name per session) a real
-  Prometheus loaded through promtool with those samples and returns its URL.
+- Prometheus: ``prometheus_with(name, series, flags=())`` starts (once per name per session) a
+  real Prometheus loaded through promtool with those samples (and those extra command-line flags)
+  and returns its URL.
 
 Helpers that use them (settings, a backfill, table readers) live in tests.support.
 """
@@ -66,12 +67,12 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture(scope="session")
-def prometheus_with(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, Sequence[SampleSeries]], str]]:
+def prometheus_with(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., str]]:
     servers: dict[str, LocalPrometheus] = {}
 
-    def start(name: str, series: Sequence[SampleSeries]) -> str:
+    def start(name: str, series: Sequence[SampleSeries], flags: Sequence[str] = ()) -> str:
         if name not in servers:
-            server = LocalPrometheus(series, workdir=tmp_path_factory.mktemp(f"prom-{name}"))
+            server = LocalPrometheus(series, workdir=tmp_path_factory.mktemp(f"prom-{name}"), flags=flags)
             server.start()
             servers[name] = server
         return servers[name].url

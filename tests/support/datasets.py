@@ -12,6 +12,7 @@ So a full day ``n`` is ``24 * rate`` dollars and a day cut at hour ``h`` is ``h 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -37,6 +38,16 @@ def hour(day: date, index: int) -> float:
 def sample_times(day: date, hours: range, extra: tuple[float, ...] = ()) -> list[float]:
     """The sample instants (OFFSETS) of ``hours`` of ``day``, plus the ``extra`` instants."""
     return [hour(day, h) + offset for h in hours for offset in OFFSETS] + list(extra)
+
+
+MINUTE = 60.0
+
+
+def scrapes(start: float, end: float, every: float = MINUTE) -> list[float]:
+    """Scrape instants ``start, start + every, ...`` before ``end`` (unix seconds): a target
+    scraped every ``every`` seconds. Minute-aligned scrapes make each minute of the hourly
+    subqueries (etl.source.promql) see the sample taken at that very minute."""
+    return [start + index * every for index in range(round((end - start) / every))]
 
 
 def steady(metric: str, labels: dict[str, str], value: float, times: list[float]) -> SampleSeries:
@@ -90,12 +101,12 @@ def exporter_dataset() -> list[SampleSeries]:
         exporter_gauge(WEIRD, "total_cost", {h: [1.0] * 4 for h in day1_hours}),
         exporter_gauge(WEIRD, "cpu_cost", {h: [1.0] * 4 for h in day1_hours}),
     ]
-    # GAPPY: day 1, data only in hours 0-5 and 18-23 (12 hours) at 2 $/h -> 24 $, hours_covered 12.
+    # GAPPY: day 1, data only in hours 0-5 and 18-23 (12 hours) at 3 $/h -> 36 $, hours_covered 12.
     # cpu_cost 1 $/h in hours 0-5 (efficiency 20%) and 3 $/h in hours 18-23 (efficiency 60%):
     # cost-weighted cpu efficiency = (6*1*20 + 6*3*60) / (6*1 + 6*3) = 1200/24 = 50%.
     covered = [hour(DAY1, h) for h in (*range(6), *range(18, 24))]
     series += [
-        exporter_gauge(GAPPY, "total_cost", {h: [2.0] * 4 for h in covered}),
+        exporter_gauge(GAPPY, "total_cost", {h: [3.0] * 4 for h in covered}),
         exporter_gauge(GAPPY, "cpu_cost", {h: [1.0 if h < hour(DAY1, 12) else 3.0] * 4 for h in covered}),
         exporter_gauge(GAPPY, "cpu_efficiency", {h: [20.0 if h < hour(DAY1, 12) else 60.0] * 4 for h in covered}),
     ]
@@ -112,16 +123,19 @@ def exporter_dataset() -> list[SampleSeries]:
 HOURLY_DAY = pd.Timestamp("2026-10-05T00:00Z")
 
 
-def hourly_rows(account: str, hours: range, phase: str, total: int, defaulted: str | None = None) -> pd.DataFrame:
+def hourly_rows(account: str, hours: Iterable[int], phase: str, total: int, defaulted: str | None = None,
+                **columns: object) -> pd.DataFrame:
     """Hourly cost rows of HOURLY_DAY's ``hours``: ``total`` nano-dollars each, all of it CPU, no
-    efficiency; ``defaulted`` names the resources priced by default (then default_priced_hours = 1)."""
+    efficiency, in USD; ``defaulted`` names the resources priced by default (then
+    default_priced_hours = 1); ``columns`` set any other column."""
     rows = []
     for h in hours:
         row: dict[str, object] = dict.fromkeys(HOURLY_COLUMNS, 0)
         row.update(cloud_account_id=account, hour_start=HOURLY_DAY + pd.Timedelta(hours=h), total_cost=total,
                    cpu_cost=total, cpu_efficiency=np.nan, ram_efficiency=np.nan, total_efficiency=np.nan,
                    default_priced_hours=int(defaulted is not None), default_priced_resources=defaulted,
-                   source_phase=phase)
+                   currency="USD", clusters=None, source_phase=phase)
+        row.update(columns)
         rows.append(row)
     return pd.DataFrame(rows, columns=HOURLY_COLUMNS)
 

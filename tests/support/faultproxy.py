@@ -11,7 +11,8 @@ PromQL is still evaluated by the real server; the proxy only breaks the transpor
 It records what the client sent (method, path, headers, form fields) for assertions.
 With ``align_range_with_step`` it also rewrites every range query the way Thanos' query-frontend
 does by default (``--query-range.align-range-with-step``): start and end rounded down to a
-multiple of the step.
+multiple of the step. ``rewrite_query`` rewrites the PromQL text of every query (e.g. to evaluate
+it as another engine would: tests.support.engines).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -56,6 +58,7 @@ class FaultProxy:
     echo_request: bool = False
     fail_matching: str | None = None
     align_range_with_step: bool = False
+    rewrite_query: Callable[[str], str] | None = None
     faults: deque[Fault] = field(default_factory=deque)
     requests: list[RecordedRequest] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = field(init=False, default=None)
@@ -101,6 +104,8 @@ class FaultProxy:
             return self._reply(handler, 200, fault.body)
         if self.align_range_with_step and split.path.endswith("/query_range"):
             body = _step_aligned(text).encode()
+        if self.rewrite_query is not None and "query" in parse_qs(body.decode()):
+            body = _with_query(body.decode(), self.rewrite_query).encode()
         upstream = requests.request(
             handler.command, self.upstream + handler.path, data=body or None, timeout=120,
             headers={"Content-Type": handler.headers.get("Content-Type", "application/x-www-form-urlencoded")})
@@ -150,6 +155,12 @@ class FaultProxy:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def _with_query(form: str, rewrite: Callable[[str], str]) -> str:
+    fields = {name: values[0] for name, values in parse_qs(form).items()}
+    fields["query"] = rewrite(fields["query"])
+    return urlencode(fields)
 
 
 def _step_aligned(form: str) -> str:

@@ -18,7 +18,7 @@ from etl.source.thanos import ThanosClient
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Range queries one chunk sends for all its accounts: one per exporter gauge, the exporter's
-# health gauge, and one per raw metric of Phase 1.
+# coverage (its healthy and failed minutes), and one per raw metric of Phase 1.
 RANGE_QUERIES_PER_CHUNK = len(EXPORTER_METRICS) + 1 + len(fields(RawMetrics))
 
 # A fixed "now" long after the test datasets: every hour of them is complete.

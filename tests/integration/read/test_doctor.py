@@ -16,12 +16,17 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
+from sqlalchemy import Engine
 
+from etl.costing.rollup import daily_rollup
 from etl.demo.prometheus import SampleSeries, hourly_series
 from etl.model import PHASE_EXPORTER, PHASE_RAW, utc_midnight
 from etl.read.doctor import diagnose
+from etl.store.loader import write_costs
 from tests.support import datasets
+from tests.support.datasets import hourly_rows
 from tests.support.servers import REPO_ROOT, cli_env, make_settings
 
 AT = datetime(2026, 9, 5, 12, 0, tzinfo=UTC)
@@ -97,3 +102,18 @@ def test_doctor_cli_exit_codes(wrong_url: str, prometheus_with, database_url: st
     down = subprocess.run(command, cwd=REPO_ROOT, env=cli_env("http://127.0.0.1:9", database_url),
                           capture_output=True, text=True, timeout=120)
     assert down.returncode == 3 and "[ERROR  ] thanos" in down.stdout
+
+
+def test_doctor_names_stored_exporter_hours_to_read_with_care(wrong_url: str, database_url: str,
+                                                              engine: Engine) -> None:
+    # acct-zero: 2 stored hours where the exporter reported $0; acct-held: 1 hour held over failed
+    # scrapes; acct-fine: nothing flagged. (HOURLY_DAY, 2026-10-05, is within 7 days of the check.)
+    hourly = pd.concat([hourly_rows("acct-zero", range(2), "exporter", 0, exporter_zero_hours=1),
+                        hourly_rows("acct-held", range(1), "exporter", 5, exporter_stale_hours=1),
+                        hourly_rows("acct-fine", range(3), "exporter", 5)])
+    write_costs(engine, hourly, daily_rollup(hourly))
+    report = diagnose(make_settings(wrong_url, database_url, ACCOUNTS=CONFIGURED), datetime(2026, 10, 6, tzinfo=UTC))
+    flagged = [f.message for f in report.problems if f.check == "exporter figures"]
+    assert len(flagged) == 2, flagged
+    assert any("acct-zero reported $0 in 2 stored hour(s)" in message for message in flagged)
+    assert any("acct-held reported failed scrapes in 1 stored hour(s)" in message for message in flagged)

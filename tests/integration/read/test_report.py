@@ -60,8 +60,9 @@ def hours_of(account: str, day: date, count: int, phase: str = "exporter", **rat
     for column in EFFICIENCY_COLUMNS:
         value = rates.get(column)
         frame[column] = np.nan if value is None else float(value)
-    frame["default_priced_hours"] = 0
-    frame["default_priced_resources"] = None
+    frame["default_priced_hours"] = frame["exporter_zero_hours"] = frame["exporter_stale_hours"] = 0
+    frame["default_priced_resources"] = frame["clusters"] = None
+    frame["currency"] = "USD"
     frame["source_phase"] = phase
     return frame[HOURLY_COLUMNS]
 

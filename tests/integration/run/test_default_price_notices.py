@@ -1,7 +1,7 @@
 """Default-price warnings: once per account and resource per run, and only for hours that used them.
 
 Dataset (account NOTICE, node u1 publishes no price at all), three UTC days, one chunk per day:
-  raw metrics all three days: pod on u1 with 1 core and 1 GiB allocated, every hour;
+  raw metrics all three days, scraped every minute: pod on u1 with 1 core and 1 GiB allocated;
   exporter only on DAY2: total 2 $/h (cpu 1, ram 1), so DAY2's hours take the exporter's figures.
 Phase 1 hour at the defaults: 1 core x 0.031611 + 1 GiB x 0.004237 = 0.035848 $/h
   -> DAY1 and DAY3: 24 x 0.035848 = 0.860352 $ each, 24 default-priced hours.
@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from etl.demo.prometheus import SampleSeries, hourly_series
 from etl.model import GIB
-from tests.support.datasets import P, hour, sample_times, steady
+from tests.support.datasets import P, hour, scrapes, steady
 from tests.support.servers import run_backfill
 from tests.support.tables import daily_rows
 
@@ -30,7 +30,7 @@ DAY1, DAY2, DAY3 = date(2026, 10, 12), date(2026, 10, 13), date(2026, 10, 14)
 
 
 def dataset() -> list[SampleSeries]:
-    times = [t for day in (DAY1, DAY2, DAY3) for t in sample_times(day, range(24))]
+    times = scrapes(hour(DAY1, 0), hour(DAY3, 24))
     labels = {"tenant_id": NOTICE, "namespace": "n", "pod": "p", "container": "c", "node": "u1"}
     series = [steady("container_cpu_allocation", labels, 1.0, times),
               steady("container_memory_allocation_bytes", labels, 1.0 * GIB, times)]

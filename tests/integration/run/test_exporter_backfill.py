@@ -65,7 +65,7 @@ def test_backfill_costs_per_account_and_day(thanos_url: str, database_url: str, 
 
     gappy = rows[(GAPPY, DAY1)]
     assert gappy["hours_covered"] == 12
-    assert gappy["total_cost"] == Decimal("24")  # no extrapolation over the gap
+    assert gappy["total_cost"] == Decimal("36")  # no extrapolation over the gap
     assert gappy["cpu_cost"] == Decimal("24")  # 6 x 1 + 6 x 3
     assert gappy["cpu_efficiency"] == Decimal("50")
 

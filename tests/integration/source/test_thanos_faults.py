@@ -43,7 +43,7 @@ def test_retries_429_and_5xx_then_succeeds(proxy: FaultProxy, database_url: str,
     summary = run_day(proxy, database_url, engine, THANOS_RETRIES="3")
     assert not summary.failed
     assert stored_hours(engine) == 24
-    # 3 failed attempts + one successful query per exporter metric, the exporter's health gauge
+    # 3 failed attempts + one successful query per exporter metric, the exporter's coverage
     # and each Phase 1 metric
     assert len(proxy.requests) == 3 + RANGE_QUERIES_PER_CHUNK
 

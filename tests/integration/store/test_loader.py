@@ -7,17 +7,14 @@ from decimal import Decimal
 import pandas as pd
 from sqlalchemy import Engine, text
 
-from etl.costing.exporter import exporter_hourly_costs
 from etl.costing.rollup import daily_rollup
+from etl.model import NANO
 from etl.store.loader import write_costs
-
-DAY = pd.Timestamp("2026-07-01T00:00Z")
+from tests.support.datasets import hourly_rows
 
 
 def hours(account: str, indexes: list[int], total: float) -> pd.DataFrame:
-    gauges = pd.DataFrame({"cloud_account_id": account, "hour_start": [DAY + pd.Timedelta(hours=h) for h in indexes],
-                           "total_cost": total, "cpu_cost": total / 2})
-    return exporter_hourly_costs(gauges, "percent")
+    return hourly_rows(account, indexes, "exporter", round(total * NANO))
 
 
 def load(engine: Engine, hourly: pd.DataFrame):  # type: ignore[no-untyped-def]

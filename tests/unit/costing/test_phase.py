@@ -42,3 +42,22 @@ def test_phase_choice_with_nothing() -> None:
     empty = pd.DataFrame(columns=HOURLY_COLUMNS)
     assert choose_phase_per_hour(empty, empty).empty
     assert len(choose_phase_per_hour(empty, hourly("a", range(3), "raw", 1))) == 3
+
+
+def test_zero_exporter_hours_without_contradiction_are_flagged() -> None:
+    exporter = pd.concat([hourly("a", range(2), "exporter", 0), hourly("a", range(2, 3), "exporter", 5)])
+    chosen = choose_phase_per_hour(exporter, hourly("b", range(1), "raw", 1))
+    flags = chosen[chosen["cloud_account_id"] == "a"]["exporter_zero_hours"].tolist()
+    assert flags == [1, 1, 0]
+
+
+def test_a_degraded_hour_takes_its_failed_share_from_phase_1_or_holds_and_is_flagged() -> None:
+    # hour 0: 45 healthy and 15 failed minutes, Phase 1 has the hour: 3/4 x 1000 + 1/4 x 200 = 800,
+    # mixed; hour 1: the same without Phase 1: 1000 held, flagged stale.
+    exporter = hourly("a", range(2), "exporter", 1000, management_cost=0).assign(healthy_minutes=45,
+                                                                                  unhealthy_minutes=15)
+    chosen = choose_phase_per_hour(exporter, hourly("a", range(1), "raw", 200))
+    assert chosen["total_cost"].tolist() == [800, 1000]
+    assert chosen["cpu_cost"].tolist() == [800, 1000]
+    assert chosen["source_phase"].tolist() == ["mixed", "exporter"]
+    assert chosen["exporter_stale_hours"].tolist() == [0, 1]

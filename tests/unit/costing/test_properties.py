@@ -4,8 +4,8 @@ For any exporter gauges of one account and day: money is never negative; a day i
 of its hours, column by column, in unbounded integers (so no sum wraps); an hour's total is the sum
 of its components plus management; an efficiency is NULL or finite. A computation may instead
 refuse an input with an EtlError (a clear error is an acceptable answer to garbage; a wrong row is
-not). The hostile inputs below fail today and are the money hardening's (issue 9): each is marked
-xfail(strict=True) with its precise input, so it turns into a failure to remove once that lands.
+not). The hostile inputs below (negative, +Inf, components above the total, a day that would wrap
+int64) used to break these invariants; the money hardening (issue 9) fixed each.
 """
 
 from __future__ import annotations
@@ -18,24 +18,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from etl.costing.exporter import exporter_hourly_costs
+from etl.costing.exporter import exporter_hours
 from etl.costing.rollup import daily_rollup
 from etl.errors import EtlError
-from etl.model import COMPONENT_COLUMNS, COST_COLUMNS, EFFICIENCY_COLUMNS, MONEY_COLUMNS, NANO
+from etl.model import COMPONENT_COLUMNS, COST_COLUMNS, EFFICIENCY_COLUMNS, MONEY_COLUMNS, NANO, HourRange
 
 DAY = pd.Timestamp("2026-09-01", tz="UTC")
+HOURS = HourRange(DAY, DAY + pd.Timedelta(days=1))
 GAUGES = ["total_cost", *COMPONENT_COLUMNS, *EFFICIENCY_COLUMNS]
 
 
 def compute(gauges: dict[str, list[float]]) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """(hourly, daily) rows of one account's day of gauges; None when refused with an EtlError."""
     hours = len(gauges["total_cost"])
+    # the frame etl.source.exporter returns, for one cluster present all of each hour
     frame = pd.DataFrame({"cloud_account_id": "acct", "hour_start": [DAY + pd.Timedelta(hours=h) for h in range(hours)],
-                          **gauges})
+                          "cluster": "c", "currency": "USD", "healthy_minutes": 60, "unhealthy_minutes": 0, **gauges})
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # inf * NANO -> int64 today (issue 9)
-            hourly = exporter_hourly_costs(frame, "percent")
+            warnings.simplefilter("ignore", RuntimeWarning)
+            hourly = exporter_hours(frame, HOURS, "percent", False, "USD")
             return hourly, daily_rollup(hourly)
     except EtlError:
         return None
@@ -98,23 +100,15 @@ def whole_day(**values: float) -> dict[str, list[float]]:
     return {column: [values.get(column, 0.0)] * 24 for column in GAUGES}
 
 
-ISSUE_9 = "issue 9 (money hardening): "
 HOSTILE = [
-    pytest.param(one_hour(total_cost=-5.0), id="negative total gauge",
-                 marks=pytest.mark.xfail(strict=True, reason=ISSUE_9 + "total_cost -5 $/h is stored as -5 $")),
-    pytest.param(one_hour(total_cost=10.0, cpu_cost=-3.0), id="negative component gauge",
-                 marks=pytest.mark.xfail(strict=True, reason=ISSUE_9 + "cpu_cost -3 $/h is stored as -3 $")),
-    pytest.param(one_hour(total_cost=5.0, cpu_cost=7.0), id="components above the total",
-                 marks=pytest.mark.xfail(strict=True, reason=ISSUE_9 + "total 5 < cpu 7: 5 != 7 + management 0")),
-    pytest.param(one_hour(total_cost=float("inf")), id="+Inf total",
-                 marks=pytest.mark.xfail(strict=True, reason=ISSUE_9 + "+Inf $/h becomes int64 min, a negative total")),
-    pytest.param(one_hour(total_cost=1.0, cpu_cost=float("inf")), id="+Inf component",
-                 marks=pytest.mark.xfail(strict=True, reason=ISSUE_9 + "+Inf cpu becomes int64 min")),
-    pytest.param(one_hour(total_cost=1.0, cpu_efficiency=float("inf")), id="+Inf efficiency",
-                 marks=pytest.mark.xfail(strict=True, reason=ISSUE_9 + "+Inf efficiency is kept as inf")),
-    pytest.param(whole_day(total_cost=7.5e8), id="7.5e8 $/h for a day wraps int64",
-                 marks=pytest.mark.xfail(strict=True, reason=ISSUE_9 + "24 x 7.5e17 nano-$ > 2^63: the day wraps")),
-    # Garbage that is handled today: NaN is "no sample", and zero is zero.
+    pytest.param(one_hour(total_cost=-5.0), id="negative total gauge"),
+    pytest.param(one_hour(total_cost=10.0, cpu_cost=-3.0), id="negative component gauge"),
+    pytest.param(one_hour(total_cost=5.0, cpu_cost=7.0), id="components above the total"),
+    pytest.param(one_hour(total_cost=float("inf")), id="+Inf total"),
+    pytest.param(one_hour(total_cost=1.0, cpu_cost=float("inf")), id="+Inf component"),
+    pytest.param(one_hour(total_cost=1.0, cpu_efficiency=float("inf")), id="+Inf efficiency"),
+    pytest.param(whole_day(total_cost=7.5e8), id="7.5e8 $/h for a day wraps int64"),
+    # NaN is "no sample", and zero is zero.
     pytest.param(one_hour(total_cost=float("nan"), cpu_cost=float("nan")), id="NaN total: no hour"),
     pytest.param(one_hour(total_cost=1.0, cpu_efficiency=float("nan")), id="NaN efficiency: unknown"),
     pytest.param(whole_day(total_cost=3.5e8), id="3.5e8 $/h for a day still fits"),

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from etl.errors import InputError
+from etl.errors import CurrencyMixError, InputError
 from etl.model import COST_COLUMNS
 from etl.read.report import cents, days_of_interval, require_ordered, shape_report
 
@@ -26,7 +26,8 @@ def stored_day(day: date, phase: str = "exporter", hours: int = 24, defaulted: t
     row.update({column: Decimal("0") for column in COST_COLUMNS})
     row.update({"potential_savings": None, "cpu_efficiency": None, "ram_efficiency": None,
                 "total_efficiency": None, "hours_covered": hours, "source_phase": phase,
-                "default_priced_hours": defaulted[0], "default_priced_resources": defaulted[1]})
+                "default_priced_hours": defaulted[0], "default_priced_resources": defaulted[1],
+                "exporter_zero_hours": 0, "exporter_stale_hours": 0, "currency": "USD", "clusters": None})
     row.update({key: None if value is None else Decimal(value) for key, value in values.items()})
     return row
 
@@ -81,9 +82,10 @@ def test_range_efficiency_is_cost_weighted_without_unknown_days() -> None:
 
 def test_json_shape_key_by_key() -> None:
     report = shape_report(ACCOUNT, AUG31, SEP2, three_days(), {"raw": 6, "exporter": 54})
-    assert list(report) == ["cloud_account_id", "start_date", "end_date", "summary", "efficiency",
+    assert list(report) == ["cloud_account_id", "start_date", "end_date", "summary", "currency", "efficiency",
                             "potential_savings", "breakdown", "hours_covered", "hours_in_range", "phases",
-                            "default_priced_hours", "days"]
+                            "default_priced_hours", "exporter_zero_hours", "exporter_stale_hours", "days"]
+    assert report["currency"] == "USD"
     assert report["cloud_account_id"] == ACCOUNT
     # [2026-08-31 00:00 UTC, 2026-09-03 00:00 UTC)
     assert report["start_date"] == int(datetime(2026, 8, 31, tzinfo=UTC).timestamp()) == 1788134400
@@ -103,10 +105,27 @@ def test_json_shape_key_by_key() -> None:
     assert report["days"][2]["source_phase"] == "mixed"
     assert set(second) == {"date", *COST_COLUMNS, "potential_savings", "cpu_efficiency", "ram_efficiency",
                            "total_efficiency", "hours_covered", "source_phase", "default_priced_hours",
-                           "default_priced_resources"}
+                           "default_priced_resources", "exporter_zero_hours", "exporter_stale_hours", "currency",
+                           "clusters"}
     assert report["default_priced_hours"] == 3
     assert (second["default_priced_hours"], second["default_priced_resources"]) == (0, None)
     assert report["days"][2]["default_priced_resources"] == "cpu:node/n3"
+
+
+def test_two_currencies_in_a_range_are_refused_not_summed() -> None:
+    days = three_days()
+    days.loc[1, "currency"] = "EUR"
+    with pytest.raises(CurrencyMixError, match="EUR and USD"):
+        shape_report(ACCOUNT, AUG31, SEP2, days, {})
+
+
+def test_range_sums_never_wrap() -> None:
+    # 400 days at the largest daily figure the sanity bound allows (24 x 1,000,000 = 24,000,000 a
+    # day): 9.6e9 dollars = 9.6e18 nano-dollars, beyond int64 (9.22e18). The sum is exact anyway.
+    days = pd.DataFrame([stored_day(date(2025, 1, 1) + pd.Timedelta(days=i), total_cost="24000000")
+                         for i in range(400)])
+    report = shape_report(ACCOUNT, date(2025, 1, 1), date(2026, 2, 4), days, {})
+    assert report["summary"]["total_cost"] == 9_600_000_000.0
 
 
 def test_no_rows_give_an_empty_well_formed_result() -> None:

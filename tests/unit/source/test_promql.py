@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from etl.source.promql import account_selector, hourly_average, promql_string
+from etl.source.promql import account_selector, exporter_gauge, hourly_presence_sum, promql_string
 
 
 def test_promql_string_escapes_quotes_and_backslashes() -> None:
@@ -26,8 +26,15 @@ def test_no_accounts_means_any_account_with_the_label() -> None:
     assert account_selector("cloud_account_id", []) == 'cloud_account_id!=""'
 
 
-def test_hourly_average_groups_by_the_account_label() -> None:
-    query = hourly_average("m", "tenant_id", ["a"])
-    assert query.startswith("sum by (tenant_id) (sum_over_time(m{")
-    assert "/ sum by (tenant_id) (count_over_time(m{" in query
-    assert "[3599999ms]" in query
+def test_hourly_windows_have_no_edge_on_a_minute() -> None:
+    # Left-open (3.x) and closed (2.x) windows take the same minutes only if neither edge of the
+    # window is a multiple of the step: [1h:1m] offset 1ms spans (hour_start - 1 ms, hour_end - 1 ms].
+    query = exporter_gauge("m", "tenant_id", ["a"], trailing_24h=False)
+    assert "[1h:1m] offset 1ms" in query and "3599999ms" not in query
+    assert query.startswith("(avg_over_time((avg by (tenant_id, cluster, currency) (m{")
+
+
+def test_allocations_count_the_minutes_a_workload_is_present() -> None:
+    query = hourly_presence_sum("m", "tenant_id", ["a"], ("namespace", "pod"), ("node",))
+    assert "sum_over_time((sum by (tenant_id, node) (avg by (tenant_id, node, namespace, pod) (m{" in query
+    assert "[1h:1m] offset 1ms) / 60 and on (tenant_id, node) group by (tenant_id, node)" in query

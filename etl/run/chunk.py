@@ -1,0 +1,109 @@
+"""One chunk of hours: fetch both phases for all its accounts at once, then cost them so that one
+account's bad data never costs another account its rows.
+
+Fetching is all or nothing (one query per metric covers every account; a failed or partial answer
+fails the chunk for all of them). Costing is per account where it must be: the batch is costed at
+once; an account whose data cannot be money (etl.errors.DataError names it: an absurd figure, two
+currencies) is set apart and the rest costed again; any other error makes every account be costed
+on its own, so only the accounts that really fail do.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
+
+import pandas as pd
+
+from etl.config import Settings
+from etl.costing.currency import require_one_currency
+from etl.costing.exporter import exporter_hours
+from etl.costing.phase import choose_phase_per_hour
+from etl.costing.raw import DEFAULTED_COLUMNS, DefaultPrices, RawMetrics, raw_hourly_costs
+from etl.costing.rollup import usage_dates
+from etl.errors import DataError
+from etl.model import ACCOUNT_COLUMN, DAILY_KEY_COLUMNS, HOURLY_COLUMNS, HourRange
+from etl.source.exporter import fetch_exporter_gauges
+from etl.source.promql import EXPORTER_METRICS
+from etl.source.raw import fetch_raw_metrics
+from etl.source.thanos import ThanosClient
+
+log = logging.getLogger(__name__)
+# DataErrors set apart before the remaining accounts are costed one by one instead.
+MAX_BATCH_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class FetchedChunk:
+    gauges: pd.DataFrame  # etl.source.exporter
+    raw: RawMetrics  # etl.source.raw
+
+
+@dataclass
+class CostedChunk:
+    rows: pd.DataFrame  # hourly rows (HOURLY_COLUMNS) of the accounts costed
+    defaulted: pd.DataFrame  # their Phase 1 allocations priced by default (etl.costing.raw.DEFAULTED_COLUMNS)
+    failures: dict[str, Exception] = field(default_factory=dict)  # account -> why it could not be costed
+
+
+def fetch_chunk(client: ThanosClient, settings: Settings, accounts: Sequence[str], hours: HourRange) -> FetchedChunk:
+    """Both phases' metrics of ``accounts`` in ``hours`` (both or nothing: writing exporter hours
+    alone would delete a day's stored raw hours)."""
+    label, trailing = settings.account_label, settings.exporter.gauge_window == "trailing_24h"
+    log.debug("Fetching Phase 2 exporter metrics for %d account(s), %s", len(accounts), hours)
+    gauges = fetch_exporter_gauges(client, label, accounts, hours, trailing)
+    log.debug("Fetching Phase 1 raw metrics for %d account(s), %s", len(accounts), hours)
+    return FetchedChunk(gauges, fetch_raw_metrics(client, label, accounts, hours))
+
+
+def _only(fetched: FetchedChunk, accounts: set[str]) -> FetchedChunk:
+    def keep(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[frame[ACCOUNT_COLUMN].isin(accounts)]
+
+    raw = replace(fetched.raw, **{item.name: keep(getattr(fetched.raw, item.name)) for item in fields(fetched.raw)})
+    return FetchedChunk(keep(fetched.gauges), raw)
+
+
+def _cost(fetched: FetchedChunk, settings: Settings, hours: HourRange) -> tuple[pd.DataFrame, pd.DataFrame]:
+    pricing, exporter = settings.pricing, settings.exporter
+    trailing = exporter.gauge_window == "trailing_24h"
+    exporter_rows = exporter_hours(fetched.gauges, hours, exporter.efficiency_scale, trailing, pricing.currency,
+                                   EXPORTER_METRICS)
+    defaults = DefaultPrices(pricing.default_cpu_price, pricing.default_ram_price, pricing.default_storage_price)
+    raw = raw_hourly_costs(fetched.raw, defaults, pricing.currency)
+    rows = choose_phase_per_hour(exporter_rows, raw.rows)
+    require_one_currency(rows.assign(usage_date=usage_dates(rows)), DAILY_KEY_COLUMNS, "the day")
+    return rows, raw.defaulted
+
+
+def cost_chunk(fetched: FetchedChunk, settings: Settings, hours: HourRange, accounts: Sequence[str]) -> CostedChunk:
+    """Hourly rows of every account that could be costed, and why the others could not."""
+    remaining = set(accounts)
+    failures: dict[str, Exception] = {}
+    for _ in range(MAX_BATCH_RETRIES + 1):
+        try:
+            return CostedChunk(*_cost(_only(fetched, remaining), settings, hours), failures)
+        except DataError as exc:
+            if exc.account not in remaining:
+                break
+            failures[exc.account] = exc
+            remaining.discard(exc.account)
+        except Exception:  # an unforeseen error: find the accounts it belongs to, one by one
+            log.debug("Costing %s for %d account(s) at once failed; costing them one by one", hours, len(remaining),
+                      exc_info=True)
+            break
+    rows, defaulted = [], []
+    for account in sorted(remaining):
+        try:
+            account_rows, account_defaulted = _cost(_only(fetched, {account}), settings, hours)
+        except Exception as exc:  # one account's failure must not stop the others
+            failures[account] = exc
+            continue
+        rows.append(account_rows)
+        defaulted.append(account_defaulted)
+    return CostedChunk(_concat(rows, HOURLY_COLUMNS), _concat(defaulted, DEFAULTED_COLUMNS), failures)
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
