@@ -14,6 +14,12 @@ to prove a figure does not depend on the engine.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from etl.demo.prometheus import SampleSeries
+from tests.support.faultproxy import FaultProxy
 
 LEFT_OPEN_LOOKBACK_FLAGS = ("--query.lookback-delta=299999ms",)  # (t-5m, t] on whole milliseconds
 
@@ -31,3 +37,26 @@ def duration_ms(text: str) -> int:
 def left_open_ranges(query: str) -> str:
     """The query with every range and subquery range 1 ms shorter: ``[1h:1m]`` -> ``[3599999ms:1m]``."""
     return _RANGE.sub(lambda match: f"[{duration_ms(match.group(1)) - 1}ms", query)
+
+
+@dataclass(frozen=True)
+class EngineUnderTest:
+    name: str  # "2.x" or "3.x"
+    url: str
+    tail_minutes: int  # whole minutes a minute-aligned last sample is still seen by the lookback after its own
+
+
+ENGINES = ("2.x", "3.x")
+
+
+@contextmanager
+def serve_as(engine: str, prometheus_with: Callable[..., str], name: str,
+             series: Sequence[SampleSeries]) -> Iterator[EngineUnderTest]:
+    """A real Prometheus loaded with ``series``, answering as ``engine`` does: 2.x as it is, 3.x
+    through a proxy making every range and the lookback left-open (see the module docstring)."""
+    if engine == "2.x":
+        yield EngineUnderTest(engine, prometheus_with(name, series), 5)
+        return
+    upstream = prometheus_with(f"{name}-left-open", series, flags=LEFT_OPEN_LOOKBACK_FLAGS)
+    with FaultProxy(upstream, rewrite_query=left_open_ranges) as proxy:
+        yield EngineUnderTest(engine, proxy.url, 4)

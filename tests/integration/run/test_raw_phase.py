@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 from etl.demo.prometheus import SampleSeries, hourly_series
 from etl.model import GIB, utc_midnight
 from etl.run.pipeline import RunSummary
-from tests.support.datasets import P, cpu_counter, hour, scrapes, steady
+from tests.support.datasets import OFFSETS, P, cpu_counter, hour, scrapes, steady
 from tests.support.servers import run_backfill
 from tests.support.tables import daily_hourly_mismatches, daily_rows
 
@@ -28,6 +28,7 @@ DAY1, DAY2 = date(2026, 10, 5), date(2026, 10, 6)
 RAW_A = "acct-p1-alpha"  # raw metrics only: two priced nodes, one unpriced node, PVCs, a load balancer
 RAW_B = "acct-p1-beta"  # raw metrics only, same node/volume names as RAW_A, other prices, no usage data
 SWITCH = "acct-p1-switch"  # raw metrics all along; exporter deployed at noon of DAY1
+RAW_SPARSE = "acct-p1-sparse"  # RAW_B's workload and prices, scraped four times an hour
 
 EXPORTER = P
 def container(account: str, namespace: str, pod: str, name: str, node: str) -> dict[str, str]:
@@ -140,6 +141,16 @@ def dataset() -> list[SampleSeries]:
     series += node_prices(RAW_B, "n3", 0.5, 0.25, all_day1)
     series.append(steady("pv_hourly_cost", {"tenant_id": RAW_B, "persistentvolume": "pv-cache",
                                             "volumename": "pv-cache"}, 1.0, all_day1))
+
+    # RAW_SPARSE: RAW_B's b-app and n3 prices, scraped every 15 minutes (:07:30, :22:30, :37:30,
+    # :52:30) from 23:00 the day before: 0.75 $/h -> 18 $ for DAY1, as for RAW_B. Each sample is
+    # held for the series' own interval (8 samples in two hours: 120 / 7 -> 18 minutes), so every
+    # minute of every hour holds one. (Held for the 5-minute lookback only, each sample stood 5 of
+    # its 15 minutes: 6 $ of CPU and RAM allocated all day.) The sample of 23:52:30 is held into
+    # DAY2's first minutes, which hold no sample of their own: no DAY2 row.
+    quarters = [hour(DAY1, h) + offset for h in range(-1, 24) for offset in OFFSETS]
+    series += pod_workload(RAW_SPARSE, "b", "b-app", "main", "n3", quarters, 1, 1, None, None)
+    series += node_prices(RAW_SPARSE, "n3", 0.5, 0.25, quarters)
 
     # SWITCH: raw metrics on both days: s-app on s1, 1 core at 0.1 + 1 GiB at 0.01 = 0.11 $/h,
     # using 0.5 core (50 %) and 0.25 GiB (25 %). The exporter starts at 12:00 on DAY1 and runs on:
@@ -257,7 +268,18 @@ def test_prices_of_one_account_never_price_another(thanos_url: str, database_url
     # RAW_A's n3, n2 RAM and pv-cache used the defaults, not RAW_B's prices for the same names
     # (with RAW_B's n3 price RAW_A's CPU would be 2 x 0.5 = 1 $/h for orphan alone).
     assert rows[(RAW_A, DAY1)]["cpu_cost"] == Decimal("4.443994667")
-    assert (SWITCH, DAY1) in rows and len(rows) == 4
+    assert (SWITCH, DAY1) in rows and len(rows) == 5
+
+
+def test_sparse_samples_cost_as_much_as_dense_ones(thanos_url: str, database_url: str, engine: Engine) -> None:
+    backfill(thanos_url, database_url, engine)
+    rows = daily_rows(engine)
+    sparse = rows[(RAW_SPARSE, DAY1)]
+    assert sparse["cpu_cost"] == Decimal("12")  # 24 x 1 core x 0.5
+    assert sparse["ram_cost"] == Decimal("6")  # 24 x 1 GiB x 0.25
+    assert sparse["total_cost"] == Decimal("18") == rows[(RAW_B, DAY1)]["total_cost"]
+    assert sparse["hours_covered"] == 24
+    assert (RAW_SPARSE, DAY2) not in rows
 
 
 def test_mixed_day_takes_each_hour_from_one_phase(thanos_url: str, database_url: str, engine: Engine) -> None:

@@ -11,7 +11,6 @@ through last + 4 min on 3.x, at whole minutes. The expected figures below say wh
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -23,8 +22,7 @@ from etl.model import GIB, utc_midnight
 from etl.run.pipeline import Pipeline
 from etl.source.thanos import ThanosClient
 from tests.support.datasets import MINUTE, P, cpu_counter, hour, scrapes, steady
-from tests.support.engines import LEFT_OPEN_LOOKBACK_FLAGS, left_open_ranges
-from tests.support.faultproxy import FaultProxy
+from tests.support.engines import ENGINES, EngineUnderTest, serve_as
 from tests.support.servers import BACKFILL_NOW, make_settings
 from tests.support.tables import daily_rows
 
@@ -86,21 +84,10 @@ def dataset() -> list[SampleSeries]:
     return series
 
 
-@dataclass(frozen=True)
-class EngineUnderTest:
-    name: str
-    url: str
-    tail_minutes: int  # minutes a last sample is still seen after its own minute
-
-
-@pytest.fixture(params=["2.x", "3.x"])
+@pytest.fixture(params=ENGINES)
 def engine_under_test(request: pytest.FixtureRequest, prometheus_with) -> Iterator[EngineUnderTest]:  # type: ignore[no-untyped-def]
-    if request.param == "2.x":
-        yield EngineUnderTest("2.x", prometheus_with("time-weighted", dataset()), 5)
-        return
-    upstream = prometheus_with("time-weighted-left-open", dataset(), flags=LEFT_OPEN_LOOKBACK_FLAGS)
-    with FaultProxy(upstream, rewrite_query=left_open_ranges) as proxy:
-        yield EngineUnderTest("3.x", proxy.url, 4)
+    with serve_as(request.param, prometheus_with, "time-weighted", dataset()) as served:
+        yield served
 
 
 def backfill(engine_under_test: EngineUnderTest, database_url: str, engine: Engine, account: str) -> dict:  # type: ignore[type-arg]
