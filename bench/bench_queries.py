@@ -9,7 +9,8 @@ once and the samples read. Run it on two checkouts to compare them on the same d
 
 Data: ``--accounts`` exporter accounts (13 gauges each) and as many Phase 1 accounts (per
 container: two allocations, a usage counter and a working set; two priced nodes), every series
-scraped once a minute, as OpenCost and the exporter are by default.
+scraped once a minute, as OpenCost and the exporter are by default, except that the first
+``--sparse`` Phase 1 accounts are scraped every 15 minutes (at :07:30, :22:30, :37:30, :52:30).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import requests
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from etl.config import load_settings
 from etl.demo.prometheus import LocalPrometheus, SampleSeries
@@ -41,29 +42,31 @@ GAUGES = {"total_cost": 10.0, "cpu_cost": 4.0, "ram_cost": 3.0, "pv_cost": 1.0, 
           "ram_efficiency": 40.0, "total_efficiency": 45.0}
 
 
-def dataset(accounts: int, days: int, containers: int) -> list[SampleSeries]:
+def dataset(accounts: int, days: int, containers: int, sparse: int = 0) -> list[SampleSeries]:
     start = utc_midnight(FIRST_DAY).timestamp()
-    minutes = [start + 60.0 * index for index in range(days * 24 * 60)]
+    every_minute = [start + 60.0 * index for index in range(days * 24 * 60)]
+    quarters = [start + 450.0 + 900.0 * index for index in range(days * 24 * 4)]
 
-    def gauge(metric: str, labels: dict[str, str], value: float) -> SampleSeries:
-        return SampleSeries(metric, labels, [(t, value) for t in minutes])
+    def gauge(metric: str, labels: dict[str, str], value: float, times: list[float]) -> SampleSeries:
+        return SampleSeries(metric, labels, [(t, value) for t in times])
 
     series = []
     for index in range(accounts):
         cluster = {"tenant_id": f"exp-{index:03d}", "cluster": f"c{index}", "currency": "USD"}
-        series += [gauge(EXPORTER + name, cluster, value) for name, value in GAUGES.items()]
-        series.append(gauge("cloudtuner_kubecost_exporter_scrape_success", cluster, 1.0))
+        series += [gauge(EXPORTER + name, cluster, value, every_minute) for name, value in GAUGES.items()]
+        series.append(gauge("cloudtuner_kubecost_exporter_scrape_success", cluster, 1.0, every_minute))
         tenant = {"tenant_id": f"raw-{index:03d}"}
+        times = quarters if index < sparse else every_minute
         for node in ("n1", "n2"):
-            series += [gauge("node_cpu_hourly_cost", {**tenant, "node": node}, 0.03),
-                       gauge("node_ram_hourly_cost", {**tenant, "node": node}, 0.004)]
+            series += [gauge("node_cpu_hourly_cost", {**tenant, "node": node}, 0.03, times),
+                       gauge("node_ram_hourly_cost", {**tenant, "node": node}, 0.004, times)]
         for number in range(containers):
             box = {**tenant, "namespace": "ns", "pod": f"p{number}", "container": "c", "node": f"n{number % 2 + 1}"}
-            series += [gauge("container_cpu_allocation", box, 1.0),
-                       gauge("container_memory_allocation_bytes", box, 2.0 * GIB),
-                       gauge("container_memory_working_set_bytes", box, 1.0 * GIB),
+            series += [gauge("container_cpu_allocation", box, 1.0, times),
+                       gauge("container_memory_allocation_bytes", box, 2.0 * GIB, times),
+                       gauge("container_memory_working_set_bytes", box, 1.0 * GIB, times),
                        SampleSeries("container_cpu_usage_seconds_total", box,
-                                    [(t, 0.5 * (t - start + 1e5)) for t in minutes], "counter")]
+                                    [(t, 0.5 * (t - start + 1e5)) for t in times], "counter")]
     return series
 
 
@@ -94,8 +97,9 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=10)
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--containers", type=int, default=10)
+    parser.add_argument("--sparse", type=int, default=0, help="Phase 1 accounts scraped every 15 minutes")
     args = parser.parse_args()
-    series = dataset(args.accounts, args.days, args.containers)
+    series = dataset(args.accounts, args.days, args.containers, args.sparse)
     last_day = FIRST_DAY + timedelta(days=args.days - 1)
     with tempfile.TemporaryDirectory() as data_dir, LocalPrometheus(series) as prometheus:
         print(f"{len(series):,} series, {sum(len(s.samples) for s in series):,} samples, {args.days} day(s)")
@@ -108,6 +112,12 @@ def main() -> None:
         summary = Pipeline(settings, client, engine).run_range(FIRST_DAY, last_day)
         wall, server = time.perf_counter() - started, engine_seconds(prometheus.url) - before
         assert not summary.failed, summary.failed
+        with engine.connect() as connection:
+            costs = dict(connection.execute(text(
+                "SELECT cloud_account_id, sum(total_cost) FROM k8s_daily_costs GROUP BY 1")).all())
+        for account in sorted({"raw-000", f"raw-{args.accounts - 1:03d}"}):
+            scraped = "every 15 minutes" if int(account[4:]) < args.sparse else "every minute"
+            print(f"{account} (scraped {scraped}): {costs.get(account)} $ over {args.days} day(s)")
         print(f"backfill: {len(client.sent)} range queries, {wall:.1f} s wall, {server:.2f} s Prometheus engine time")
         stats: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         for query, start, end, step in client.sent:

@@ -24,17 +24,34 @@ presence and the census of bad samples) are exactly [hour_start, hour_end) on 3.
 also take a sample at hour_start - 1 ms, which only a presence test or a rate of a ratio sees.
 
 Cluster-level gauges (the exporter's $/h, node and volume prices) are averaged over the minutes
-that have a value: a gap in scraping is held at the hour's average. Workload allocations are
-summed over the minutes and divided by 60, so a pod present 20 minutes costs 20 minutes. Series
-that are copies (an HA pair not deduplicated, a restart of the exporting process that changes its
-``pod`` / ``instance`` label) are averaged minute by minute before that. Non-finite and negative
-samples are left out at the minute they would stand for (``FINITE``), and counted per hour by the
-census each query carries (``with_census``), which etl.source.fetch turns into warnings.
+that have a value: a gap in scraping is held at the hour's average, and regular samples weigh
+alike however sparse (each holds the lookback's 5 minutes). Presence-weighted metrics
+(``hourly_presence_sum``: allocations, working sets, load balancers) are summed over the minutes
+and divided by 60, so a pod present 20 minutes costs 20 minutes. Copies of one workload or price
+(an HA pair, a restart that changes ``pod`` / ``instance``) are averaged minute by minute first.
+Non-finite and negative samples are left out at the minutes they would stand for (``FINITE``) and
+counted per hour by the census (``with_census``), which etl.source.fetch turns into warnings.
+
+Holds. For a presence-weighted sum a minute without a value is a minute the workload did not
+exist, so the lookback must reach the next sample: a series sampled every 15 minutes would exist
+20 minutes an hour. etl.source.hold probes per account, metric and hour the most samples one
+series has in the two hours up to the hour's end (``sampling_density``). From 24 on, or when one
+series shows 3 samples within 10 of those minutes (a short-lived pod scraped every minute), the
+lookback holds (the query above; a staleness marker ends a series at once). Else each sample is held
+H = 120 / (samples - 1) minutes, rounded up, at most 60: ``last_over_time(m[H])`` at each minute,
+the longest gap a regular series with that many samples can have. Per account and hour, not one
+setting: ``last_over_time`` does not see staleness markers, so a held series is seen for H after
+its last sample, and one sparse cluster must not lengthen every dense cluster's tails. Two hours
+and the densest series: a series that stops early in an hour still has its full count in the
+hour before, and a pod of a few minutes does not make its account look sparse. ``[H]`` at a
+minute t is [t-H, t] on 2.x and (t-H, t] on 3.x: they differ only in whether a last sample
+exactly H before a minute is still seen, never in which hour a sample opens.
 
 The tail: without a staleness marker (data loaded by promtool, a remote-write sender that died) a
-series' last sample is still seen for 5 minutes after it (2.x: through last + 5 min, 3.x: through
-last + 5 min - 1 ms). A series ending mid-hour is charged up to those minutes more; a whole hour
-made of a tail holds no sample, and the presence tests (``present_in_hour``) keep it out.
+dense series' last sample is still seen for 5 minutes after it (2.x: through last + 5 min, 3.x:
+through last + 5 min - 1 ms); a held one for H, markers or not. A series ending mid-hour is
+charged up to those minutes more; a whole hour made of a tail holds no sample, and the presence
+tests (``present_in_hour``) keep it out.
 """
 
 from __future__ import annotations
@@ -50,6 +67,15 @@ HOUR_EVAL_OFFSET_SECONDS = HOUR_SECONDS
 MINUTES_PER_HOUR = HOUR_SECONDS // 60
 HOUR_MINUTES = "[1h:1m] offset 1ms"
 HOUR_SAMPLES = "[1h] offset 1ms"
+# Sample and hold: Prometheus' lookback (its default), and the holds of sparser series (minutes).
+LOOKBACK_MINUTES, MAX_HOLD_MINUTES = 5, 60
+# The samples a probe counts per series, evaluated at the hour's end: the hour and the one before;
+# from DENSE_SAMPLES on (a sample every 5 minutes) the lookback holds them. Tiled in 10-minute
+# windows, the same two hours show a burst: 3 samples in one window, scraped about every 5 minutes.
+DENSITY_WINDOW, DENSITY_WINDOW_MINUTES = "[2h] offset 1ms", 120
+DENSE_SAMPLES = DENSITY_WINDOW_MINUTES // LOOKBACK_MINUTES
+BURST_WINDOWS, BURST_SAMPLES = ("[10m] offset 1ms", "[1h59m:10m]"), 3
+PROBE_LABEL = "etl_probe"
 # Sample filters: money, amounts and efficiencies are finite and never negative; a price is positive.
 FINITE = ">= 0 < Inf"
 PRICE = "> 0 < Inf"
@@ -208,19 +234,33 @@ def hourly_presence_sum(
     identity: Sequence[str],
     by: Sequence[str] = (),
     extra_matchers: str = "",
+    hold_minutes: int | None = None,
 ) -> str:
     """Per account (and ``by`` labels), the workloads' amount averaged over the WHOLE hour: a
     workload (one combination of the ``identity`` labels) absent for part of the hour counts 0
     there, so a pod present 20 minutes counts for 20 minutes. Copies of one workload (a restart of
     OpenCost changes its ``instance`` label; an HA pair) are averaged minute by minute. Groups
-    without a real sample in the hour (a tail only) are left out."""
+    without a real sample in the hour (a tail only) are left out. Each sample is held for the
+    lookback, with the census; or, given ``hold_minutes``, for that long, without it (see Holds)."""
     selector = _selector(metric, account_label, accounts, extra_matchers)
+    held = selector if hold_minutes is None else f"last_over_time({selector}[{hold_minutes}m])"
     grouping = _grouping(account_label, by)
     per_workload = _grouping(account_label, [*by, *(label for label in identity if label not in by)])
-    summed = f"sum by ({grouping}) (avg by ({per_workload}) ({selector} {FINITE}))"
+    summed = f"sum by ({grouping}) (avg by ({per_workload}) ({held} {FINITE}))"
     value = (f"sum_over_time(({summed}){HOUR_MINUTES}) / {MINUTES_PER_HOUR} "
              f"and on ({grouping}) {present_in_hour(selector, grouping)}")
-    return with_census(value, selector, account_label)
+    return value if hold_minutes is not None else with_census(value, selector, account_label)
+
+
+def sampling_density(metric: str, account_label: str, accounts: Sequence[str], extra_matchers: str = "") -> str:
+    """Per account: the most samples one series of ``metric`` has in the hour and the hour before,
+    or DENSE_SAMPLES if more: one series has a burst there (a short-lived pod scraped every minute)."""
+    selector = _selector(metric, account_label, accounts, extra_matchers)
+    window, tiles = BURST_WINDOWS
+    burst = f"(max_over_time(count_over_time({selector}{window}){tiles}) >= {BURST_SAMPLES}) * 0 + {DENSE_SAMPLES}"
+    parts = [f"label_replace({value}, \"{PROBE_LABEL}\", \"{name}\", \"\", \"\")"
+             for name, value in (("count", f"count_over_time({selector}{DENSITY_WINDOW})"), ("burst", burst))]
+    return f"max by ({account_label}) ({' or '.join(parts)})"
 
 
 def hourly_counter_rate(

@@ -2,7 +2,8 @@
 
 One query per metric for all accounts per time chunk (like exporter.py); allocations and prices
 come back per (account, node or volume) so that etl.costing.raw can join them and spot missing
-prices.
+prices. Presence-weighted metrics (allocations, the working set, load balancers) go through
+etl.source.hold: a probe of their sampling first, and one more query per hold of sparser series.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pandas as pd
 from etl.costing.raw import RawMetrics
 from etl.model import NODE_LABEL, VOLUME_LABEL, VOLUME_NAME_LABEL, HourRange
 from etl.source.fetch import fetch_hourly
+from etl.source.hold import Presence, fetch_presence
 from etl.source.promql import (
     CONTAINER_IDENTITY,
     CPU_ALLOCATION_METRIC,
@@ -30,10 +32,18 @@ from etl.source.promql import (
     REAL_CONTAINERS,
     USAGE_IDENTITY,
     hourly_counter_rate,
-    hourly_presence_sum,
     hourly_price,
 )
 from etl.source.thanos import ThanosClient
+
+# The presence-weighted metrics (etl.source.hold): each costs a probe of its sampling, one query,
+# and one more per hold of the account-hours sampled less often than the lookback.
+CPU_ALLOCATION = Presence(CPU_ALLOCATION_METRIC, CONTAINER_IDENTITY, (NODE_LABEL,), REAL_CONTAINERS)
+RAM_ALLOCATION = Presence(RAM_ALLOCATION_METRIC, CONTAINER_IDENTITY, (NODE_LABEL,), REAL_CONTAINERS)
+PVC_ALLOCATION = Presence(PVC_ALLOCATION_METRIC, PVC_IDENTITY, (VOLUME_LABEL,))
+LOAD_BALANCERS = Presence(LOAD_BALANCER_COST_METRIC, LOAD_BALANCER_IDENTITY)
+WORKING_SET = Presence(RAM_USAGE_METRIC, CONTAINER_IDENTITY, (), REAL_CONTAINERS)
+PRESENCE_WEIGHTED = (CPU_ALLOCATION, RAM_ALLOCATION, PVC_ALLOCATION, LOAD_BALANCERS, WORKING_SET)
 
 
 def fetch_raw_metrics(
@@ -45,24 +55,23 @@ def fetch_raw_metrics(
     def fetch(metric: str, query: str, column: str, by: Sequence[str] = ()) -> pd.DataFrame:
         return fetch_hourly(client, query, column, hours, label, by, metric)
 
-    def allocation(metric: str, identity: Sequence[str], by: Sequence[str], extra: str = "") -> str:
-        return hourly_presence_sum(metric, label, accounts, identity, by, extra)
+    def present(presence: Presence, column: str) -> pd.DataFrame:
+        return fetch_presence(client, presence, column, hours, label, accounts)
 
     def price(metric: str, by: Sequence[str]) -> str:
         return hourly_price(metric, label, accounts, by)
 
-    node, volume, volume_names = [NODE_LABEL], [VOLUME_LABEL], [VOLUME_LABEL, VOLUME_NAME_LABEL]
-    cpu, ram, pvc = CPU_ALLOCATION_METRIC, RAM_ALLOCATION_METRIC, PVC_ALLOCATION_METRIC
-    lb, used_cpu, used_ram = LOAD_BALANCER_COST_METRIC, CPU_USAGE_METRIC, RAM_USAGE_METRIC
+    node, volume_names = [NODE_LABEL], [VOLUME_LABEL, VOLUME_NAME_LABEL]
+    used_cpu = CPU_USAGE_METRIC
     return RawMetrics(
-        cpu_allocation=fetch(cpu, allocation(cpu, CONTAINER_IDENTITY, node, REAL_CONTAINERS), "cores", node),
-        ram_allocation=fetch(ram, allocation(ram, CONTAINER_IDENTITY, node, REAL_CONTAINERS), "bytes", node),
-        pvc_allocation=fetch(pvc, allocation(pvc, PVC_IDENTITY, volume), "bytes", volume),
+        cpu_allocation=present(CPU_ALLOCATION, "cores"),
+        ram_allocation=present(RAM_ALLOCATION, "bytes"),
+        pvc_allocation=present(PVC_ALLOCATION, "bytes"),
         cpu_price=fetch(CPU_PRICE_METRIC, price(CPU_PRICE_METRIC, node), "price", node),
         ram_price=fetch(RAM_PRICE_METRIC, price(RAM_PRICE_METRIC, node), "price", node),
         pv_price=fetch(PV_PRICE_METRIC, price(PV_PRICE_METRIC, volume_names), "price", volume_names),
-        load_balancer=fetch(lb, allocation(lb, LOAD_BALANCER_IDENTITY, ()), "cost"),
+        load_balancer=present(LOAD_BALANCERS, "cost"),
         cpu_usage=fetch(used_cpu, hourly_counter_rate(used_cpu, label, accounts, USAGE_IDENTITY, REAL_CONTAINERS),
                         "cores"),
-        ram_usage=fetch(used_ram, allocation(used_ram, CONTAINER_IDENTITY, (), REAL_CONTAINERS), "bytes"),
+        ram_usage=present(WORKING_SET, "bytes"),
     )

@@ -13,13 +13,15 @@ from etl.config import Settings, load_settings
 from etl.costing.raw import RawMetrics
 from etl.run.pipeline import Pipeline, RunSummary
 from etl.source.promql import EXPORTER_METRICS
+from etl.source.raw import PRESENCE_WEIGHTED
 from etl.source.thanos import ThanosClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Range queries one chunk sends for all its accounts: one per exporter gauge, the exporter's
-# coverage (its healthy and failed minutes), and one per raw metric of Phase 1.
-RANGE_QUERIES_PER_CHUNK = len(EXPORTER_METRICS) + 1 + len(fields(RawMetrics))
+# coverage (its healthy and failed minutes), one per raw metric of Phase 1, and the probe of each
+# presence-weighted metric's sampling (series sampled every 5 minutes or more often: no held query).
+RANGE_QUERIES_PER_CHUNK = len(EXPORTER_METRICS) + 1 + len(fields(RawMetrics)) + len(PRESENCE_WEIGHTED)
 
 # A fixed "now" long after the test datasets: every hour of them is complete.
 BACKFILL_NOW = datetime(2026, 11, 1, tzinfo=UTC)

@@ -42,6 +42,8 @@ SPARSE_POD = "acct-sparse-pod"
 EDGES = "acct-sparse-edges"
 SHORT_15S = "acct-short-pod-15s"
 DEGRADED = "acct-sparse-degraded"
+STOPPED_1M = "acct-stopped-1m"
+STOPPED_15M = "acct-stopped-15m"
 
 
 def box(account: str, pod: str, node: str = "n1") -> dict[str, str]:
@@ -76,7 +78,8 @@ def dataset() -> list[SampleSeries]:
         SampleSeries("node_cpu_hourly_cost", node(EVERY_15), cpu_price),
         steady("node_ram_hourly_cost", node(EVERY_15), 0.01, QUARTERS),
         steady("pod_pvc_allocation", {"tenant_id": EVERY_15, "namespace": "ns", "pod": "web-1",
-                                      "persistentvolumeclaim": "data", "persistentvolume": "pv-1"}, 10.0 * GIB, QUARTERS),
+                                      "persistentvolumeclaim": "data", "persistentvolume": "pv-1"},
+               10.0 * GIB, QUARTERS),
         steady("pv_hourly_cost", {"tenant_id": EVERY_15, "persistentvolume": "pv-1"}, 0.0002, QUARTERS),
         steady("kubecost_load_balancer_cost", {"tenant_id": EVERY_15, "namespace": "ns", "service_name": "lb",
                                                "ingress_ip": "10.0.0.1"}, 0.025, QUARTERS),
@@ -109,7 +112,8 @@ def dataset() -> list[SampleSeries]:
     #   hour h = (h + 1) x 0.01 $; day = 0.01 x (1 + 2 + ... + 24) = 3 $.
     # (Hour 0 holding the 100 cores of 23:45 for a minute would add 1.65 $; hour 23 holding the 25
     # cores of 24:00 for a minute 0.000166667 $.)
-    edges = [(hour(DAY, h) + quarter * 900.0, 100.0 if h < 0 else h + 1.0) for h in range(-1, 24) for quarter in range(4)]
+    edges = [(hour(DAY, h) + quarter * 900.0, 100.0 if h < 0 else h + 1.0)
+             for h in range(-1, 24) for quarter in range(4)]
     series += [SampleSeries("container_cpu_allocation", box(EDGES, "app-1"), [*edges, (END, 25.0)]),
                steady("node_cpu_hourly_cost", node(EDGES), 0.01, scrapes(BEFORE, END + 3600))]
     # SHORT_15S: a cluster whose only pod (1 core on n1, 0.06 $/core-h priced every minute) is
@@ -121,6 +125,19 @@ def dataset() -> list[SampleSeries]:
     series += [steady("container_cpu_allocation", box(SHORT_15S, "job-1"),
                       1.0, scrapes(hour(DAY, 10), hour(DAY, 10) + 20 * MINUTE, 15.0)),
                steady("node_cpu_hourly_cost", node(SHORT_15S), 0.06, scrapes(hour(DAY, 10), hour(DAY, 11)))]
+    # STOPPED_1M and STOPPED_15M: a cluster (1 core on n1 at 0.06 $/core-h) whose OpenCost stops
+    # for good early in hour 10, scraped every minute (last sample 10:01) or every 15 minutes (last
+    # sample 10:07:30). Hours 0-9: 0.06 $ each, 0.6 $.
+    # STOPPED_1M: the two hours up to 11:00 hold 62 samples: the lookback holds, through 10:06 on
+    # 2.x and 10:05 on 3.x: hour 10 = 0.06 x (2 + 5) / 60 = 0.007 $ (3.x: 0.006 $). (One hour's 2
+    # samples alone would have said "every hour" and held the last one 60 minutes.)
+    # STOPPED_15M: 5 samples in those two hours (9:07:30 ... 10:07:30): held 120 / 4 = 30 minutes,
+    # the minutes 10:00 ... 10:37: hour 10 = 0.06 x 38 / 60 = 0.038 $, 15 minutes more than a
+    # 15-minute hold would give: an account whose series all stop is held as its fewer samples say.
+    for account, times in ((STOPPED_1M, scrapes(BEFORE, hour(DAY, 10) + 2 * MINUTE)),
+                           (STOPPED_15M, [t for t in QUARTERS if t <= hour(DAY, 10) + OFFSETS[0]])):
+        series += [steady("container_cpu_allocation", box(account, "app-1"), 1.0, times),
+                   steady("node_cpu_hourly_cost", node(account), 0.06, times)]
     # DEGRADED: raw metrics every 15 minutes (QUARTERS): 1 core and 1 GiB on n1 at 0.1 $/core-h and
     # 0.01 $/GiB-h: Phase 1 costs 0.11 $ an hour (cpu 0.1, ram 0.01). The exporter, also four
     # samples an hour, reports total 1 $/h = cpu 0.6 + ram 0.3 + pv 0.1 all day, and one failed
@@ -209,3 +226,12 @@ def test_a_degraded_exporter_hour_takes_a_full_phase1_share_from_sparse_raw_metr
     assert day["ram_cost"] == Decimal("7.1275")  # 23 x 0.3 + 0.2275
     assert day["source_phase"] == "mixed"
     assert day["exporter_stale_hours"] == 0
+
+
+def test_a_cluster_that_stops_early_in_an_hour_is_held_as_its_sampling_says(
+    engine_under_test: EngineUnderTest, database_url: str, engine: Engine
+) -> None:
+    days = backfill(engine_under_test, database_url, engine, STOPPED_1M, STOPPED_15M)
+    assert days[STOPPED_1M]["cpu_cost"] == Decimal("0.6") + Decimal("0.06") * (2 + engine_under_test.tail_minutes) / 60
+    assert days[STOPPED_15M]["cpu_cost"] == Decimal("0.638")  # 0.6 + 0.038
+    assert days[STOPPED_1M]["hours_covered"] == days[STOPPED_15M]["hours_covered"] == 11
