@@ -1,11 +1,13 @@
 """What the hourly queries cost Prometheus (run by hand): one backfill of a synthetic fleet through
 the real pipeline against a real local Prometheus, then every range query it sent replayed with
 ``stats=all``. Prints the number of range queries, Prometheus' own engine time for the backfill
-(``prometheus_engine_query_duration_seconds_sum``), and per query kind the peak samples held at
-once and the samples read. Run it on two checkouts to compare them on the same data:
+(``prometheus_engine_query_duration_seconds_sum``), the cost of two Phase 1 accounts, and per
+query kind (``(probe)``: a metric's sampling, ``(held)``: samples held longer than the lookback)
+the peak samples held at once and the samples read. Run it with each checkout's own interpreter
+to compare them on the same data (``PYTHONPATH`` does not override an editable install's ``etl``):
 
-    .venv/bin/python bench/bench_queries.py [--accounts 10] [--days 3] [--containers 10]
-    PYTHONPATH=/path/to/other/checkout .venv/bin/python bench/bench_queries.py ...
+    .venv/bin/python bench/bench_queries.py [--accounts 10] [--days 3] [--containers 10] [--sparse 0]
+    /path/to/other/checkout/.venv/bin/python bench/bench_queries.py ...
 
 Data: ``--accounts`` exporter accounts (13 gauges each) and as many Phase 1 accounts (per
 container: two allocations, a usage counter and a working set; two priced nodes), every series
@@ -87,9 +89,13 @@ def engine_seconds(url: str) -> float:
 
 
 def kind(query: str) -> str:
-    """A short name for a query: its first metric name."""
+    """A short name for a query: its first metric name, and whether it probes a metric's sampling or
+    holds its samples for longer than the lookback (etl.source.hold)."""
     match = re.search(r"(cloudtuner_kubecost_\w+|container_\w+|node_\w+|pod_\w+|pv_\w+|kubecost_\w+)", query)
-    return match.group(1) if match else query[:40]
+    name = match.group(1) if match else query[:40]
+    if "etl_probe" in query:
+        return f"{name} (probe)"
+    return f"{name} (held)" if re.search(r"last_over_time\(\w+\{[^}]*\}\[\d+m\]\)", query) else name
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from etl.model import ACCOUNT_COLUMN, KEY_COLUMNS, HourRange
+from etl.model import ACCOUNT_COLUMN, HOUR, KEY_COLUMNS, HourRange
 from etl.source.fetch import fetch_hourly
 from etl.source.promql import (
     DENSE_SAMPLES,
@@ -87,9 +87,11 @@ def fetch_presence(client: ThanosClient, presence: Presence, column: str, hours:
     for hold in sorted({int(minutes) for minutes in holds[HOLD_COLUMN]}):
         held = holds[holds[HOLD_COLUMN] == hold]
         held_accounts = sorted(set(held[ACCOUNT_COLUMN]))
-        log.debug("%s, %s: %d account-hour(s) of %d account(s) held %d minutes", metric, hours, len(held),
+        # only the hours from the first to the last one of this hold (often one: an account's first)
+        span = HourRange(held["hour_start"].min().to_pydatetime(), held["hour_start"].max().to_pydatetime() + HOUR)
+        log.debug("%s, %s: %d account-hour(s) of %d account(s) held %d minutes", metric, span, len(held),
                   len(held_accounts), hold)
-        answer = fetch_hourly(client, presence.query(label, held_accounts, hold), column, hours, label, by, metric)
+        answer = fetch_hourly(client, presence.query(label, held_accounts, hold), column, span, label, by, metric)
         parts.append(_keyed(answer, held, keep=True))
     return (pd.concat(parts, ignore_index=True).sort_values([*KEY_COLUMNS, *by]).reset_index(drop=True))
 

@@ -41,7 +41,9 @@ lookback holds (the query above; a staleness marker ends a series at once). Else
 H = 120 / (samples - 1) minutes, rounded up, at most 60: ``last_over_time(m[H])`` at each minute,
 the longest gap a regular series with that many samples can have. Per account and hour, not one
 setting: ``last_over_time`` does not see staleness markers, so a held series is seen for H after
-its last sample, and one sparse cluster must not lengthen every dense cluster's tails. Two hours
+its last sample, and one sparse cluster must not lengthen every dense cluster's tails. (The
+``lookback_delta`` request parameter of Prometheus >= 2.43 and Thanos would keep markers, but an
+engine without it ignores it: the under-count again, silently.) Two hours
 and the densest series: a series that stops early in an hour still has its full count in the
 hour before, and a pod of a few minutes does not make its account look sparse. ``[H]`` at a
 minute t is [t-H, t] on 2.x and (t-H, t] on 3.x: they differ only in whether a last sample
