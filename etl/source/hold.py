@@ -7,8 +7,9 @@ minutes would exist 20 minutes of every hour. So per account, metric and hour a 
 samples of the account's densest series of the metric in the two hours up to the hour's end
 (``sampling_density``), and:
 
-- 24 samples or more (a sample every 5 minutes or more often): the lookback holds them, and a
-  staleness marker ends a series at once (the query of issue 9, unchanged);
+- 24 samples or more (a sample every 5 minutes or more often), or a burst (3 samples of one series
+  in one 10-minute tile of those two hours: a short-lived pod scraped every minute): the lookback
+  holds them, and a staleness marker ends a series at once (the query of issue 9, unchanged);
 - fewer: each sample is held ``hold_minutes`` = 120 / (samples - 1) minutes, rounded up to a
   whole minute, at most 60 (``last_over_time(m[H])`` at each minute): the longest gap a regular
   series with that many samples in two hours can have, so no minute of a continuous series is
@@ -93,7 +94,7 @@ def fetch_presence(client: ThanosClient, presence: Presence, column: str, hours:
                   len(held_accounts), hold)
         answer = fetch_hourly(client, presence.query(label, held_accounts, hold), column, span, label, by, metric)
         parts.append(_keyed(answer, held, keep=True))
-    return (pd.concat(parts, ignore_index=True).sort_values([*KEY_COLUMNS, *by]).reset_index(drop=True))
+    return pd.concat(parts, ignore_index=True).sort_values([*KEY_COLUMNS, *by]).reset_index(drop=True)
 
 
 def _keyed(frame: pd.DataFrame, keys: pd.DataFrame, keep: bool) -> pd.DataFrame:
