@@ -94,7 +94,7 @@ def hourly_rows(engine: Engine) -> int:
 
 def run_variant(variant: str, fleet: Fleet, prometheus: LocalPrometheus, engine: Engine, db_url: str,
                 postmaster: psutil.Process, work: Path, naive_accounts: list[str], tool_args: list[str],
-                shards: int) -> Measure:
+                shards: int, profile: str | None = None) -> Measure:
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {TABLES} CASCADE"))
         connection.execute(text("CHECKPOINT"))
@@ -112,6 +112,10 @@ def run_variant(variant: str, fleet: Fleet, prometheus: LocalPrometheus, engine:
         command = [sys.executable, str(HERE / "clients.py"), variant, "--thanos", prometheus.url, "--db", libpq,
                    "--first", str(fleet.first_day), "--last", str(fleet.last_day), "--spec",
                    str(work / "spec.json"), "--out", str(work / f"{variant}-{index}.json"), *extra]
+        if profile and variant == "tool":
+            # py-spy's collapsed stacks of the tool (one file per shard): where its time goes.
+            command = [str(Path(sys.executable).parent / "py-spy"), "record", "--idle", "--rate", "50", "--format", "raw", "--output",
+                       f"{profile}.{index}.txt", "--", *command]
         processes.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL))
     cpu = 0.0
     for process in processes:
@@ -187,6 +191,7 @@ def main() -> None:
     parser.add_argument("--naive-accounts", type=int, default=0, help="run naive on this many accounts (0: all)")
     parser.add_argument("--shards", type=int, default=1, help="run the tool as N processes with --shard I/N")
     parser.add_argument("--tool-args", default="", help="extra arguments for the tool's backfill")
+    parser.add_argument("--py-spy", metavar="PREFIX", help="profile the tool with py-spy into PREFIX.N.txt")
     parser.add_argument("--cache", type=Path, default=HERE.parent / ".bench-cache")
     args = parser.parse_args()
     fleet = Fleet(args.accounts, args.days, args.raw_share, args.scrape)
@@ -214,7 +219,7 @@ def main() -> None:
         for repeat in range(args.repeat):
             for variant in variants:
                 measure = run_variant(variant, fleet, prometheus, engine, db_url, postmaster, work,
-                                      naive_accounts, args.tool_args.split(), args.shards)
+                                      naive_accounts, args.tool_args.split(), args.shards, args.py_spy)
                 if variant == "tool":
                     checksums.add(checksum(engine))
                 results.runs.setdefault(variant, []).append(measure)

@@ -21,6 +21,7 @@ from etl.read.report import cluster_costs, require_ordered
 from etl.render import doctor_lines, outcome_lines, report_table_lines, summary_lines
 from etl.run.daemon import Daemon
 from etl.run.runner import CycleOutcome, Runner
+from etl.run.shard import parse_shard
 from etl.run.signals import StopSignals
 from etl.source.thanos import ThanosClient
 from etl.store.db import connect, migrate, require_schema_at_head
@@ -101,6 +102,7 @@ def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     first_day, last_day = _day_range(args)
+    shard = parse_shard(args.shard) if args.shard else None
     engine = _open_database(settings)
     client = _open_thanos(settings)
     signals = StopSignals().install()
@@ -108,7 +110,8 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     # Counted in account-days; the total is unknown until the accounts are resolved.
     advance, close = _progress_bar(None)
     try:
-        outcome = runner.backfill(first_day, last_day, args.account, restart=args.restart, progress=advance)
+        outcome = runner.backfill(first_day, last_day, args.account, restart=args.restart, progress=advance,
+                                  shard=shard)
     finally:
         close()
     _print_lines(outcome_lines(outcome))

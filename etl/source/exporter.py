@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import pandas as pd
 
@@ -13,20 +13,25 @@ from etl.source.thanos import ThanosClient
 
 
 def fetch_exporter_gauges(
-    client: ThanosClient, account_label: str, accounts: Sequence[str], hours: HourRange, trailing_24h: bool
+    client: ThanosClient, account_label: str, accounts: Sequence[str], hours: HourRange, trailing_24h: bool,
+    absent: Collection[str] = (),
 ) -> pd.DataFrame:
     """One query per exporter metric for all ``accounts`` over ``hours``: a wide hourly frame with a
     column per gauge (named after the hourly column it feeds) and EXPORTER_HEALTH_COLUMN.
 
     ``trailing_24h`` gauges are read as their last value in each hour, hourly ones as the hour's
-    average (etl.source.promql).
+    average (etl.source.promql). Columns in ``absent`` (optional gauges discovery found no account
+    of these publishing) are not asked for: the frame lacks them, as the costing allows.
     """
     build_query = hourly_last if trailing_24h else hourly_average
     frames = [
         fetch_hourly(client, build_query(metric, account_label, accounts), column, hours, account_label)
         for column, metric in EXPORTER_METRICS.items()
+        if column not in absent
     ]
     gauges = merge_columns(frames)
+    if EXPORTER_HEALTH_COLUMN in absent:
+        return gauges
     health = fetch_hourly(client, hourly_minimum(EXPORTER_HEALTH_METRIC, account_label, accounts),
                           EXPORTER_HEALTH_COLUMN, hours, account_label)
     if health.empty or gauges.empty:
