@@ -113,9 +113,11 @@ def run_variant(variant: str, fleet: Fleet, prometheus: LocalPrometheus, engine:
                    "--first", str(fleet.first_day), "--last", str(fleet.last_day), "--spec",
                    str(work / "spec.json"), "--out", str(work / f"{variant}-{index}.json"), *extra]
         if profile and variant == "tool":
-            # py-spy's collapsed stacks of the tool (one file per shard): where its time goes.
-            command = [str(Path(sys.executable).parent / "py-spy"), "record", "--idle", "--rate", "50", "--format", "raw", "--output",
-                       f"{profile}.{index}.txt", "--", *command]
+            # py-spy's collapsed stacks of the tool (one file per shard): where its time goes; with
+            # idle samples (waiting on Thanos or PostgreSQL) unless BENCH_CPU_PROFILE is set.
+            idle = [] if os.environ.get("BENCH_CPU_PROFILE") else ["--idle"]
+            command = [str(Path(sys.executable).parent / "py-spy"), "record", *idle, "--rate", "100", "--format",
+                       "raw", "--output", f"{profile}.{index}.txt", "--", *command]
         processes.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL))
     cpu = 0.0
     for process in processes:
@@ -149,6 +151,8 @@ def print_results(fleet: Fleet, results: Results, naive_share: float, checksums:
     if naive_share < 1:
         print(f"(naive measured on {naive_share:.0%} of the accounts and scaled up)")
     walls = {v: results.median(v, "wall") * (1 / naive_share if v == "naive" else 1) for v in results.runs}
+    if "tool" in walls and "floorq" in walls:
+        print(f"tool/floorq = {walls['tool'] / walls['floorq']:.2f}x (the floor in the tool's query form)")
     if "tool" in walls and "floor" in walls:
         print(f"tool/floor = {walls['tool'] / walls['floor']:.2f}x", end="")
         if "naive" in walls:

@@ -5,6 +5,8 @@ VARIANT ...``) so that its wall time, CPU and peak RSS are its own, as a real ru
 - ``floor``: a bare client: one ``query_range`` per metric for all accounts over the whole range at a
   1 h step, the simplest window (``avg_over_time``), then one plain ``COPY`` of as many hourly rows
   as the tool writes. No costing, no daily rows, no run log: what no correct tool can beat.
+- ``floorq``: the floor, but asking for the exporter gauges in the tool's own query form (all
+  accounts at once): what the tool's machinery costs beyond its query form.
 - ``naive``: what a request handler does: one query per metric per account per day, then an
   ``INSERT ... ON CONFLICT`` of that account-day's rows in one transaction.
 
@@ -67,8 +69,12 @@ def spec(accounts: list[str]) -> dict[str, Any]:
     # one (CPU allocation) says which raw account-hours exist.
     raw = [f"sum by ({by}) (avg_over_time({metric}{{selector}}[1h]))" for metric, by in grouped]
     raw.append(f"sum by ({ACCOUNT}) (rate({q.CPU_USAGE_METRIC}{{selector}}[1h]))")
-    return {"accounts": accounts, "exporter": {**q.EXPORTER_METRICS, "scrape_success": q.EXPORTER_HEALTH_METRIC},
-            "raw": raw, "costs": COST_COLUMNS, "efficiencies": EFFICIENCY_COLUMNS}
+    exporter = {**q.EXPORTER_METRICS, "scrape_success": q.EXPORTER_HEALTH_METRIC}
+    # The same gauges in the tool's own query form (etl.source.promql), for all accounts at once.
+    tool_form = {column: q.hourly_average(metric, ACCOUNT, []) for column, metric in q.EXPORTER_METRICS.items()}
+    tool_form["scrape_success"] = q.hourly_minimum(q.EXPORTER_HEALTH_METRIC, ACCOUNT, [])
+    return {"accounts": accounts, "exporter": exporter, "exporter_tool_form": tool_form, "raw": raw,
+            "costs": COST_COLUMNS, "efficiencies": EFFICIENCY_COLUMNS}
 
 
 def _rows(spec: dict[str, Any], exporter: dict[str, list[Any]], raw_presence: list[Any]) -> list[tuple[Any, ...]]:
@@ -104,8 +110,12 @@ def floor(args: argparse.Namespace, counter: Counter) -> int:
 
     spec = json.loads(Path(args.spec).read_text())
     every = f'{{{ACCOUNT}!=""}}'
-    exporter = {column: fetch(f"sum by ({ACCOUNT}) (avg_over_time({metric}{every}[1h]))")
-                for column, metric in spec["exporter"].items()}
+    if args.variant == "floorq":
+        # the tool's query form (evaluated at the hour's end, like the simple one)
+        exporter = {column: fetch(query) for column, query in spec["exporter_tool_form"].items()}
+    else:
+        exporter = {column: fetch(f"sum by ({ACCOUNT}) (avg_over_time({metric}{every}[1h]))")
+                    for column, metric in spec["exporter"].items()}
     raw = [fetch(query.replace("{selector}", every)) for query in spec["raw"]]
     rows = _rows(spec, exporter, raw[0])
     buffer = io.StringIO()
@@ -174,7 +184,8 @@ def tool(args: argparse.Namespace, counter: Counter) -> int:
     return -1  # the driver counts the tool's rows in the database
 
 
-VARIANTS: dict[str, Callable[[argparse.Namespace, Counter], int]] = {"tool": tool, "floor": floor, "naive": naive}
+VARIANTS: dict[str, Callable[[argparse.Namespace, Counter], int]] = {
+    "tool": tool, "floor": floor, "floorq": floor, "naive": naive}
 
 
 def main(argv: Iterable[str] | None = None) -> None:

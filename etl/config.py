@@ -42,6 +42,8 @@ class ThanosSettings(_Section):
     # One query covers this many days for all accounts. Thanos refuses more than 11,000 points per
     # series; with an hourly step that is 458 days, so the bound keeps every chunk legal.
     chunk_days: int = Field(default=7, ge=1, le=450)
+    # Queries of one chunk in flight at once: Thanos evaluates concurrent queries on all its cores.
+    max_concurrent_queries: int = Field(default=4, ge=1, le=32)
 
     @field_validator("url")
     @classmethod
@@ -150,6 +152,7 @@ ENV_OVERRIDES: dict[str, tuple[str, Any]] = {
     "THANOS_VERIFY_TLS": ("thanos.verify_tls", str),
     "THANOS_MAX_SOURCE_RESOLUTION": ("thanos.max_source_resolution", str),
     "THANOS_CHUNK_DAYS": ("thanos.chunk_days", str),
+    "THANOS_MAX_CONCURRENT_QUERIES": ("thanos.max_concurrent_queries", str),
     "DATABASE_URL": ("database.url", str),
     "EMBEDDED_PG_DATA_DIR": ("database.embedded_data_dir", str),
     "EXPORTER_EFFICIENCY_SCALE": ("exporter.efficiency_scale", str),

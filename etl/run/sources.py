@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from etl.model import EXPORTER_HEALTH_COLUMN, NETWORK_SPLIT_COLUMNS, HourRange
 from etl.source.fetch import accounts_seen
+from etl.source.parallel import fetch_concurrently
 from etl.source.promql import EXPORTER_HEALTH_METRIC, EXPORTER_METRICS, EXPORTER_PRESENCE_METRIC, RAW_METRICS
 from etl.source.thanos import ThanosClient
 
@@ -50,10 +52,10 @@ class SourceDiscovery:
 
     def for_batch(self, accounts: Sequence[str], window: HourRange) -> Sources:
         if self._window != window:
-            self._present = {
-                group: set(accounts_seen(self.client, self.account_label, metrics, window.start, window.end))
-                for group, metrics in GROUPS.items()
-            }
+            found = fetch_concurrently(
+                [partial(accounts_seen, self.client, self.account_label, metrics, window.start, window.end)
+                 for metrics in GROUPS.values()], self.client.max_concurrent_queries)
+            self._present = {group: set(accounts) for group, accounts in zip(GROUPS, found, strict=True)}
             self._window = window
         present = {group: sorted(set(accounts) & found) for group, found in self._present.items()}
         absent = [] if present["network_split"] else list(NETWORK_SPLIT_COLUMNS)

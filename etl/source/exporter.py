@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from functools import partial
 
 import pandas as pd
 
 from etl.model import EXPORTER_HEALTH_COLUMN, KEY_COLUMNS, HourRange
 from etl.source.fetch import fetch_hourly, merge_columns
+from etl.source.parallel import fetch_concurrently
 from etl.source.promql import EXPORTER_HEALTH_METRIC, EXPORTER_METRICS, hourly_average, hourly_last, hourly_minimum
 from etl.source.thanos import ThanosClient
 
@@ -24,16 +26,17 @@ def fetch_exporter_gauges(
     of these publishing) are not asked for: the frame lacks them, as the costing allows.
     """
     build_query = hourly_last if trailing_24h else hourly_average
-    frames = [
-        fetch_hourly(client, build_query(metric, account_label, accounts), column, hours, account_label)
-        for column, metric in EXPORTER_METRICS.items()
-        if column not in absent
-    ]
-    gauges = merge_columns(frames)
-    if EXPORTER_HEALTH_COLUMN in absent:
+    queries = {column: build_query(metric, account_label, accounts)
+               for column, metric in EXPORTER_METRICS.items() if column not in absent}
+    if EXPORTER_HEALTH_COLUMN not in absent:
+        queries[EXPORTER_HEALTH_COLUMN] = hourly_minimum(EXPORTER_HEALTH_METRIC, account_label, accounts)
+    frames = dict(zip(queries, fetch_concurrently(
+        [partial(fetch_hourly, client, query, column, hours, account_label) for column, query in queries.items()],
+        client.max_concurrent_queries), strict=True))
+    health = frames.pop(EXPORTER_HEALTH_COLUMN, None)
+    gauges = merge_columns(list(frames.values()))
+    if health is None:
         return gauges
-    health = fetch_hourly(client, hourly_minimum(EXPORTER_HEALTH_METRIC, account_label, accounts),
-                          EXPORTER_HEALTH_COLUMN, hours, account_label)
     if health.empty or gauges.empty:
         return gauges
     return gauges.merge(health, on=KEY_COLUMNS, how="left")

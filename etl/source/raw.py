@@ -7,13 +7,15 @@ prices.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 import pandas as pd
 
 from etl.costing.raw import RawMetrics
 from etl.model import NODE_LABEL, VOLUME_LABEL, VOLUME_NAME_LABEL, HourRange
 from etl.source.fetch import fetch_hourly
+from etl.source.parallel import fetch_concurrently
 from etl.source.promql import (
     CONTAINER_IDENTITY,
     CPU_ALLOCATION_METRIC,
@@ -41,11 +43,11 @@ def fetch_raw_metrics(
     """One query per raw metric for all ``accounts`` over ``hours`` (see RawMetrics for the frames)."""
     label = account_label
 
-    def fetch(query: str, column: str, by: Sequence[str] = ()) -> pd.DataFrame:
-        return fetch_hourly(client, query, column, hours, label, by)
+    def fetch(query: str, column: str, by: Sequence[str] = ()) -> Callable[[], pd.DataFrame]:
+        return partial(fetch_hourly, client, query, column, hours, label, by)
 
     node, volume, volume_names = [NODE_LABEL], [VOLUME_LABEL], [VOLUME_LABEL, VOLUME_NAME_LABEL]
-    return RawMetrics(
+    calls = dict(
         cpu_allocation=fetch(hourly_presence_sum(CPU_ALLOCATION_METRIC, label, accounts, CONTAINER_IDENTITY, node,
                                                  REAL_CONTAINERS), "cores", node),
         ram_allocation=fetch(hourly_presence_sum(RAM_ALLOCATION_METRIC, label, accounts, CONTAINER_IDENTITY, node,
@@ -61,3 +63,5 @@ def fetch_raw_metrics(
         ram_usage=fetch(hourly_presence_sum(RAM_USAGE_METRIC, label, accounts, CONTAINER_IDENTITY, (),
                                             REAL_CONTAINERS), "bytes"),
     )
+    frames = fetch_concurrently(list(calls.values()), client.max_concurrent_queries)
+    return RawMetrics(**dict(zip(calls, frames, strict=True)))
