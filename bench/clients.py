@@ -22,6 +22,7 @@ import csv
 import io
 import json
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,7 @@ class Counter:
     def __init__(self) -> None:
         self.queries = 0
         self.points = 0
+        self.lock = threading.Lock()  # the tool's queries run in several threads
 
 
 def _query_range(session: Any, url: str, counter: Counter, query: str, first: date, last: date) -> list[Any]:
@@ -168,11 +170,13 @@ def tool(args: argparse.Namespace, counter: Counter) -> int:
 
     def counted_range(self: ThanosClient, *a: Any, **k: Any) -> Any:
         answer = query_range(self, *a, **k)
-        counter.points += sum(len(series.points) for series in answer)
+        with counter.lock:
+            counter.points += sum(len(series.points) for series in answer)
         return answer
 
     def counted_call(self: ThanosClient, *a: Any, **k: Any) -> Any:
-        counter.queries += 1
+        with counter.lock:
+            counter.queries += 1
         return call(self, *a, **k)
 
     ThanosClient.query_range = counted_range  # type: ignore[method-assign]
