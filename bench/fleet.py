@@ -33,7 +33,8 @@ class Fleet:
     days: int
     raw_share: float  # share of accounts with only raw OpenCost/cAdvisor metrics (Phase 1)
     scrape_seconds: int = 300
-    first_day: date = date(2026, 1, 5)
+    # Long enough ago that every fleet (up to 365 days) is over: the tool computes only hours that are.
+    first_day: date = date(2025, 1, 6)
 
     @property
     def last_day(self) -> date:
