@@ -30,6 +30,7 @@ from etl.run.shard import Shard
 from etl.run.sources import SourceDiscovery
 from etl.source.exporter import fetch_exporter_gauges
 from etl.source.fetch import discover_accounts
+from etl.source.parallel import fetch_concurrently
 from etl.source.raw import fetch_raw_metrics
 from etl.source.thanos import ThanosClient
 from etl.store.loader import WriteResult, write_costs
@@ -159,17 +160,24 @@ class Pipeline:
         label, exporter = self.settings.account_label, self.settings.exporter
         trailing = exporter.gauge_window == "trailing_24h"
         sources = self.discovery.for_batch(accounts, window or hours)
-        exporter_rows = pd.DataFrame(columns=HOURLY_COLUMNS)
-        if sources.exporter:
+
+        def phase_2() -> pd.DataFrame:
+            if not sources.exporter:
+                return pd.DataFrame(columns=HOURLY_COLUMNS)
             log.debug("Fetching Phase 2 exporter metrics for %d account(s), %s", len(sources.exporter), hours)
             gauges = fetch_exporter_gauges(self.client, label, sources.exporter, hours, trailing, sources.absent)
-            exporter_rows = exporter_hours(gauges, hours, exporter.efficiency_scale, trailing)
-        raw_rows = pd.DataFrame(columns=HOURLY_COLUMNS)
-        if sources.raw:
+            return exporter_hours(gauges, hours, exporter.efficiency_scale, trailing)
+
+        def phase_1() -> pd.DataFrame:
+            if not sources.raw:
+                return pd.DataFrame(columns=HOURLY_COLUMNS)
             log.debug("Fetching Phase 1 raw metrics for %d account(s), %s", len(sources.raw), hours)
             raw = raw_hourly_costs(fetch_raw_metrics(self.client, label, sources.raw, hours), self.default_prices)
             log_default_prices(raw.defaulted, hours)
-            raw_rows = raw.rows
+            return raw.rows
+
+        # The two phases' queries are independent: both in flight at once when a batch has both.
+        exporter_rows, raw_rows = fetch_concurrently([phase_2, phase_1], 2)
         return choose_phase_per_hour(exporter_rows, raw_rows)
 
     def _run_chunk(self, hours: HourRange, accounts: list[AccountSummary], window: HourRange) -> set[str]:
