@@ -17,9 +17,12 @@ STEPS: list[tuple[str, tuple[str, ...]]] = [
     ("write: delete of vanished hours", ("_delete_vanished_hours", "delete_vanished_statement")),
     ("write: upserts", ("_upsert_from_stage", "upsert_statement")),
     ("write: staging (CSV, COPY, analyse)", ("_stage", "_copy_rows")),
-    ("write: other (commit, transaction)", ("write_costs",)),
+    ("write: statements and commit", ("write_costs",)),
     ("daily roll-up", ("daily_rollup",)),
     ("Thanos: HTTP and Prometheus time", ("_request_once",)),
+    # the main thread waiting on a chunk's queries in flight (etl.source.parallel): Thanos time, and
+    # the parsing and costing the query threads do meanwhile
+    ("Thanos: a chunk's queries in flight (waited for)", ("fetch_concurrently", "for_batch")),
     ("Thanos: answer parsing", ("query_range", "series", "label_values")),
     ("answers -> frames", ("series_to_frame", "merge_columns", "fetch_hourly", "fetch_exporter_gauges",
                            "fetch_raw_metrics")),
