@@ -11,7 +11,6 @@ and instants off that grid would be moved one hour back.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from etl.model import EXPORTER_PRESENCE_COLUMN, HOUR_SECONDS, VOLUME_LABEL
@@ -80,12 +79,23 @@ def promql_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
+# The characters that are special in an RE2 regex outside a character class.
+REGEX_META_CHARACTERS = frozenset("\\.+*?()|[]{}^$")
+
+
+def _regex_literal(value: str) -> str:
+    """``value`` as an RE2 literal, escaping only the regex metacharacters. Prometheus turns a
+    matcher that is an alternation of such literals into a lookup of each value (set matching); a
+    backslash before any other character (as re.escape puts before "-") makes it match every value
+    of the label against the whole regex instead, in every query."""
+    return "".join(f"\\{char}" if char in REGEX_META_CHARACTERS else char for char in value)
+
+
 def account_selector(account_label: str, accounts: Sequence[str]) -> str:
     """Label matcher restricting a selector to the given accounts (empty -> every account)."""
     if not accounts:
         return f'{account_label}!=""'
-    # RE2 treats a backslash before punctuation as that literal character, so re.escape is safe.
-    alternatives = "|".join(re.escape(account) for account in sorted(set(accounts)))
+    alternatives = "|".join(_regex_literal(account) for account in sorted(set(accounts)))
     return f"{account_label}=~{promql_string(alternatives)}"
 
 

@@ -31,3 +31,11 @@ def test_hourly_average_groups_by_the_account_label() -> None:
     assert query.startswith("sum by (tenant_id) (sum_over_time(m{")
     assert "/ sum by (tenant_id) (count_over_time(m{" in query
     assert "[3599999ms]" in query
+
+
+def test_account_selector_escapes_only_regex_metacharacters() -> None:
+    # A backslash before a character that needs none ("-", as re.escape writes it) stops Prometheus
+    # from turning the alternation into a lookup of each value: it would match every value of the
+    # label against the whole regex in every query instead.
+    assert account_selector("tenant_id", ["acct-b", "acct-a"]) == 'tenant_id=~"acct-a|acct-b"'
+    assert account_selector("tenant_id", ["a.b+c"]) == 'tenant_id=~"a\\\\.b\\\\+c"'
