@@ -5,8 +5,8 @@ VARIANT ...``) so that its wall time, CPU and peak RSS are its own, as a real ru
 - ``floor``: a bare client: one ``query_range`` per metric for all accounts over the whole range at a
   1 h step, the simplest window (``avg_over_time``), then one plain ``COPY`` of as many hourly rows
   as the tool writes. No costing, no daily rows, no run log: what no correct tool can beat.
-- ``floorq``: the floor, but asking for the exporter gauges in the tool's own query form (all
-  accounts at once): what the tool's machinery costs beyond its query form.
+- ``floorq``: the floor, but asking in the tool's own query forms (etl.source.promql: exporter
+  gauges and Phase 1 metrics, all accounts at once): what the tool's machinery costs beyond them.
 - ``naive``: what a request handler does: one query per metric per account per day, then an
   ``INSERT ... ON CONFLICT`` of that account-day's rows in one transaction.
 
@@ -76,7 +76,32 @@ def spec(accounts: list[str]) -> dict[str, Any]:
     tool_form = {column: q.hourly_average(metric, ACCOUNT, []) for column, metric in q.EXPORTER_METRICS.items()}
     tool_form["scrape_success"] = q.hourly_minimum(q.EXPORTER_HEALTH_METRIC, ACCOUNT, [])
     return {"accounts": accounts, "exporter": exporter, "exporter_tool_form": tool_form, "raw": raw,
-            "costs": COST_COLUMNS, "efficiencies": EFFICIENCY_COLUMNS}
+            "raw_tool_form": _raw_tool_form(), "costs": COST_COLUMNS, "efficiencies": EFFICIENCY_COLUMNS}
+
+
+class _QueryRecorder:
+    """Stands in for the Thanos client to learn the tool's Phase 1 query texts (it answers nothing)."""
+
+    max_concurrent_queries = 1
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    def query_range(self, query: str, *_: Any) -> list[Any]:
+        self.queries.append(query)
+        return []
+
+
+def _raw_tool_form() -> list[str]:
+    """The tool's own Phase 1 queries for every account (the first: CPU allocations by node)."""
+    from datetime import date as day
+
+    from etl.model import HourRange
+    from etl.source.raw import fetch_raw_metrics
+
+    recorder = _QueryRecorder()
+    fetch_raw_metrics(recorder, ACCOUNT, [], HourRange.for_days(day(2025, 1, 1), day(2025, 1, 1)))  # type: ignore[arg-type]
+    return recorder.queries
 
 
 def _rows(spec: dict[str, Any], exporter: dict[str, list[Any]], raw_presence: list[Any]) -> list[tuple[Any, ...]]:
@@ -118,7 +143,10 @@ def floor(args: argparse.Namespace, counter: Counter) -> int:
     else:
         exporter = {column: fetch(f"sum by ({ACCOUNT}) (avg_over_time({metric}{every}[1h]))")
                     for column, metric in spec["exporter"].items()}
-    raw = [fetch(query.replace("{selector}", every)) for query in spec["raw"]]
+    if args.variant == "floorq":
+        raw = [fetch(query) for query in spec["raw_tool_form"]]
+    else:
+        raw = [fetch(query.replace("{selector}", every)) for query in spec["raw"]]
     rows = _rows(spec, exporter, raw[0])
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(("" if v is None else v for v in row) for row in rows)
