@@ -41,8 +41,12 @@ class ThanosSettings(_Section):
     max_source_resolution: Literal["auto", "0s", "5m", "1h"] = "auto"
     dedup: bool = True
     # One query covers this many days for all accounts. Thanos refuses more than 11,000 points per
-    # series; with an hourly step that is 458 days, so the bound keeps every chunk legal.
-    chunk_days: int = Field(default=7, ge=1, le=450)
+    # series; with an hourly step that is 458 days, so the bound keeps every chunk legal. 30 days:
+    # a year's backfill is 13 chunks (per-chunk costs amortised), a chunk of a claim batch stays far
+    # below 300 MB (bench/bench_fleet.py), and an interrupted backfill redoes at most 30 days.
+    chunk_days: int = Field(default=30, ge=1, le=450)
+    # Queries of one chunk in flight at once: Thanos evaluates concurrent queries on all its cores.
+    max_concurrent_queries: int = Field(default=4, ge=1, le=32)
 
     @field_validator("url")
     @classmethod
@@ -89,7 +93,7 @@ class RunSettings(_Section):
     max_catchup_days: int = Field(default=31, ge=1, le=3660)
     # Accounts a process locks and queries together; smaller batches spread accounts over
     # concurrent replicas, larger ones send fewer queries.
-    accounts_per_claim: int = Field(default=25, ge=1, le=10_000)
+    accounts_per_claim: int = Field(default=50, ge=1, le=10_000)
 
 
 class ScheduleSettings(_Section):
@@ -160,6 +164,7 @@ ENV_OVERRIDES: dict[str, tuple[str, Any]] = {
     "THANOS_VERIFY_TLS": ("thanos.verify_tls", str),
     "THANOS_MAX_SOURCE_RESOLUTION": ("thanos.max_source_resolution", str),
     "THANOS_CHUNK_DAYS": ("thanos.chunk_days", str),
+    "THANOS_MAX_CONCURRENT_QUERIES": ("thanos.max_concurrent_queries", str),
     "DATABASE_URL": ("database.url", str),
     "EMBEDDED_PG_DATA_DIR": ("database.embedded_data_dir", str),
     "EXPORTER_EFFICIENCY_SCALE": ("exporter.efficiency_scale", str),

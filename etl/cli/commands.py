@@ -26,6 +26,7 @@ from etl.run.catchup import backfill_days, last_complete_hour_end
 from etl.run.daemon import Daemon
 from etl.run.requested import unknown_accounts
 from etl.run.runner import CycleOutcome, Runner
+from etl.run.shard import parse_shard
 from etl.run.signals import StopSignals
 from etl.source.thanos import ThanosClient
 from etl.store.db import connect, migrate, require_schema_at_head
@@ -129,16 +130,18 @@ def _finish(outcome: CycleOutcome, signals: StopSignals, asked: list[str], known
 def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     first_day, last_day = _backfill_range(args, now)
+    shard = parse_shard(args.shard) if args.shard else None
     engine = _open_database(settings)
     client = _open_thanos(settings)
     requested = _known_accounts(settings, client, args.account, now)
     signals = StopSignals().install()
     runner = Runner(settings, client, engine, stop_requested=signals.requested)
-    # Resolved here (discovery included) so the bar knows its total before it starts.
+    # Resolved here (discovery and the shard included) so the bar knows its total before it starts.
     names = runner.pipeline.resolve_accounts(requested, HourRange.for_days(first_day, last_day).clipped_to(
-        last_complete_hour_end(now)))
+        last_complete_hour_end(now)), shard)
     with backfill_progress(names, first_day, last_day, settings.thanos.chunk_days) as bar:
-        outcome = runner.backfill(first_day, last_day, names, restart=args.restart, now=now, progress=bar.advance)
+        outcome = runner.backfill(first_day, last_day, names, restart=args.restart, now=now, progress=bar.advance,
+                                  shard=shard)
     return _finish(outcome, signals, args.account, requested)
 
 

@@ -104,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     _day_range_flags(backfill)
     backfill.add_argument("--account", action="append", default=[], metavar="ID",
                           help="only this account (repeatable); default: configured or discovered accounts")
+    backfill.add_argument("--shard", metavar="I/N",
+                          help="only the accounts of shard I of N (0 <= I < N, split by a hash of the account id), "
+                          "so N processes, e.g. the pods of a Kubernetes Indexed Job given "
+                          "--shard $(JOB_COMPLETION_INDEX)/N, share a backfill with no overlap")
     backfill.add_argument("--restart", action="store_true",
                           help="recompute every chunk, even those an interrupted earlier backfill of the same "
                           "range finished (by default such a backfill is resumed)")

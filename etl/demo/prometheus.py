@@ -98,6 +98,8 @@ class LocalPrometheus:
     workdir: Path | None = None
     startup_timeout_seconds: float = 60.0
     flags: Sequence[str] = ()  # extra command-line flags, e.g. --query.lookback-delta=...
+    # Serve the TSDB blocks already in this directory (``series`` unused): the benchmark's cache.
+    blocks: Path | None = None
     url: str = field(init=False, default="")
     _process: subprocess.Popen[bytes] | None = field(init=False, default=None)
     _owned_dir: tempfile.TemporaryDirectory[str] | None = field(init=False, default=None)
@@ -107,7 +109,27 @@ class LocalPrometheus:
         if self.workdir is None:
             self._owned_dir = tempfile.TemporaryDirectory(prefix="k8s-cost-etl-prom-")
             self.workdir = Path(self._owned_dir.name)
-        data_dir, source = self.workdir / "data", self.workdir / "samples.om"
+        data_dir = self.blocks or self.workdir / "data"
+        if self.blocks is None:
+            self._load(promtool, data_dir)
+        config = self.workdir / "prometheus.yml"
+        config.write_text("global:\n  scrape_interval: 1h\nscrape_configs: []\n", encoding="utf-8")
+        port = _free_port()
+        self._process = subprocess.Popen(
+            [prometheus, f"--config.file={config}", f"--storage.tsdb.path={data_dir}",
+             f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=100y",
+             "--web.enable-lifecycle",
+             # No background compaction of the loaded blocks while they are queried.
+             "--storage.tsdb.min-block-duration=2h", "--storage.tsdb.max-block-duration=2h", *self.flags],
+            stdout=subprocess.DEVNULL, stderr=(self.workdir / "prometheus.log").open("wb"),
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        self._wait_ready()
+        return self.url
+
+    def _load(self, promtool: str, data_dir: Path) -> None:
+        assert self.workdir is not None
+        source = self.workdir / "samples.om"
         data_dir.mkdir(parents=True, exist_ok=True)
         samples = write_openmetrics(self.series, source)
         started = time.monotonic()
@@ -117,18 +139,10 @@ class LocalPrometheus:
             check=True, capture_output=True,
         )
         log.info("Loaded %d samples into TSDB blocks in %.1fs", samples, time.monotonic() - started)
-        config = self.workdir / "prometheus.yml"
-        config.write_text("global:\n  scrape_interval: 1h\nscrape_configs: []\n", encoding="utf-8")
-        port = _free_port()
-        self._process = subprocess.Popen(
-            [prometheus, f"--config.file={config}", f"--storage.tsdb.path={data_dir}",
-             f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=100y",
-             "--web.enable-lifecycle", *self.flags],
-            stdout=subprocess.DEVNULL, stderr=(self.workdir / "prometheus.log").open("wb"),
-        )
-        self.url = f"http://127.0.0.1:{port}"
-        self._wait_ready()
-        return self.url
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout_seconds

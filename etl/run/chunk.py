@@ -24,7 +24,9 @@ from etl.costing.raw import DEFAULTED_COLUMNS, DefaultPrices, RawMetrics, raw_ho
 from etl.costing.rollup import usage_dates
 from etl.errors import DataError
 from etl.model import ACCOUNT_COLUMN, DAILY_KEY_COLUMNS, HOURLY_COLUMNS, HourRange
+from etl.run.sources import Sources
 from etl.source.exporter import fetch_exporter_gauges
+from etl.source.parallel import fetch_concurrently
 from etl.source.promql import EXPORTER_METRICS
 from etl.source.raw import fetch_raw_metrics
 from etl.source.thanos import ThanosClient
@@ -47,14 +49,23 @@ class CostedChunk:
     failures: dict[str, Exception] = field(default_factory=dict)  # account -> why it could not be costed
 
 
-def fetch_chunk(client: ThanosClient, settings: Settings, accounts: Sequence[str], hours: HourRange) -> FetchedChunk:
-    """Both phases' metrics of ``accounts`` in ``hours`` (both or nothing: writing exporter hours
-    alone would delete a day's stored raw hours)."""
+def fetch_chunk(client: ThanosClient, settings: Settings, sources: Sources, hours: HourRange) -> FetchedChunk:
+    """Both phases' metrics in ``hours``, each of the accounts ``sources`` says publish it (both or
+    nothing: writing exporter hours alone would delete a day's stored raw hours). The two phases'
+    queries are independent: both in flight at once when a batch has both."""
     label, trailing = settings.account_label, settings.exporter.gauge_window == "trailing_24h"
-    log.debug("Fetching Phase 2 exporter metrics for %d account(s), %s", len(accounts), hours)
-    gauges = fetch_exporter_gauges(client, label, accounts, hours, trailing)
-    log.debug("Fetching Phase 1 raw metrics for %d account(s), %s", len(accounts), hours)
-    return FetchedChunk(gauges, fetch_raw_metrics(client, label, accounts, hours))
+
+    def phase_2() -> pd.DataFrame:
+        log.debug("Fetching Phase 2 exporter metrics for %d account(s), %s", len(sources.exporter), hours)
+        return fetch_exporter_gauges(client, label, sources.exporter, hours, trailing, sources.absent)
+
+    def phase_1() -> RawMetrics:
+        log.debug("Fetching Phase 1 raw metrics for %d account(s), %s", len(sources.raw), hours)
+        return fetch_raw_metrics(client, label, sources.raw, hours)
+
+    gauges, raw = fetch_concurrently([phase_2, phase_1], 2)
+    assert isinstance(gauges, pd.DataFrame) and isinstance(raw, RawMetrics)
+    return FetchedChunk(gauges, raw)
 
 
 def _only(fetched: FetchedChunk, accounts: set[str]) -> FetchedChunk:

@@ -14,13 +14,21 @@ from sqlalchemy import Engine
 from etl.config import Settings
 from etl.costing.rollup import daily_rollup
 from etl.errors import ChunkError, EtlError
-from etl.model import ACCOUNT_COLUMN, PHASE_COLUMN, PHASE_EXPORTER, PHASE_RAW, HourRange
+from etl.model import (
+    ACCOUNT_COLUMN,
+    PHASE_COLUMN,
+    PHASE_EXPORTER,
+    PHASE_RAW,
+    HourRange,
+)
 from etl.run.catchup import day_chunks, last_complete_hour_end
 from etl.run.chunk import CostedChunk, cost_chunk, fetch_chunk
 from etl.run.notices import DefaultPriceNotices
+from etl.run.shard import Shard
+from etl.run.sources import SourceDiscovery
 from etl.source.fetch import discover_accounts
 from etl.source.thanos import ThanosClient
-from etl.store.loader import write_costs
+from etl.store.loader import WriteResult, write_costs
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +86,14 @@ class Pipeline:
         self.client = client
         self.engine = engine
         self.notices = DefaultPriceNotices()
+        self.discovery = SourceDiscovery(client, settings.account_label)
 
-    def resolve_accounts(self, requested: Sequence[str], hours: HourRange) -> list[str]:
+    def resolve_accounts(self, requested: Sequence[str], hours: HourRange, shard: Shard | None = None) -> list[str]:
+        """The accounts asked for, else configured, else discovered; only ``shard``'s if given."""
+        accounts = self._all_accounts(requested, hours)
+        return shard.select(accounts) if shard else accounts
+
+    def _all_accounts(self, requested: Sequence[str], hours: HourRange) -> list[str]:
         if requested:
             return sorted(set(requested))
         if self.settings.accounts:
@@ -120,7 +134,7 @@ class Pipeline:
             hours = whole_chunk.clipped_to(latest_end)
             pending = tracker.pending(chunk_first, chunk_last, names) if tracker and names else names
             if pending and hours.hours:
-                failed = self._run_chunk(hours, [summary.accounts[name] for name in pending])
+                failed = self._run_chunk(hours, [summary.accounts[name] for name in pending], full_range)
                 # A chunk still growing (it holds the current hour) is never recorded as done.
                 if tracker and hours == whole_chunk:
                     tracker.completed(chunk_first, chunk_last, [name for name in pending if name not in failed])
@@ -130,18 +144,24 @@ class Pipeline:
             _log_account_outcome(account)
         return summary
 
-    def hourly_costs(self, accounts: Sequence[str], hours: HourRange) -> CostedChunk:
+    def hourly_costs(self, accounts: Sequence[str], hours: HourRange, window: HourRange | None = None) -> CostedChunk:
         """Both phases' hourly rows of ``accounts`` in ``hours``, one phase chosen per account-hour,
-        and the accounts that could not be costed (etl.run.chunk). Raises if the fetch failed."""
-        costed = cost_chunk(fetch_chunk(self.client, self.settings, accounts, hours), self.settings, hours, accounts)
+        and the accounts that could not be costed (etl.run.chunk). Raises if the fetch failed.
+
+        Each phase is asked only for the accounts discovery saw with its metrics in ``window``
+        (default ``hours``), and optional gauges no account of them has are not asked for
+        (etl.run.sources).
+        """
+        sources = self.discovery.for_batch(accounts, window or hours)
+        costed = cost_chunk(fetch_chunk(self.client, self.settings, sources, hours), self.settings, hours, accounts)
         self.notices.warn(costed.defaulted, costed.rows, hours)
         return costed
 
-    def _run_chunk(self, hours: HourRange, accounts: list[AccountSummary]) -> set[str]:
+    def _run_chunk(self, hours: HourRange, accounts: list[AccountSummary], window: HourRange) -> set[str]:
         """Fetch, cost and write one chunk for these accounts; returns the names of those that failed."""
         names = [account.account for account in accounts]
         try:
-            costed = self.hourly_costs(names, hours)
+            costed = self.hourly_costs(names, hours, window)
         except EtlError as exc:
             failure = ChunkError("fetch", names, hours, exc)
             log.error("Fetching %s failed for all %d account(s): %s", hours, len(names), exc)
@@ -154,35 +174,59 @@ class Pipeline:
             log.error("Costing %s for %s failed, nothing of it written: %s", hours, account_name, cause)
             by_name[account_name].failures.append(ChunkError("cost", [account_name], hours, cause))
             failed.add(account_name)
-        for name, rows in costed.rows.groupby(ACCOUNT_COLUMN, sort=True):
-            summary = by_name.get(str(name))
-            if summary is None:
-                continue
-            _log_phase_choice(summary.account, rows, hours)
-            if not self._write_account(summary, rows.reset_index(drop=True), hours):
-                failed.add(summary.account)
+        hourly = costed.rows[costed.rows[ACCOUNT_COLUMN].isin(list(by_name))].reset_index(drop=True)
+        for name, rows in hourly.groupby(ACCOUNT_COLUMN, sort=True):
+            _log_phase_choice(str(name), rows, hours)
+        # One roll-up and one write for the whole batch; one account per write only if that fails.
+        daily = daily_rollup(hourly)
+        for group_hourly, group_daily, result in self._write(hourly, daily, hours):
+            for name, rows in group_hourly.groupby(ACCOUNT_COLUMN, sort=True):
+                summary = by_name[str(name)]
+                if isinstance(result, Exception):
+                    summary.failures.append(ChunkError("write", [summary.account], hours, result))
+                    failed.add(summary.account)
+                    continue
+                days = group_daily[group_daily[ACCOUNT_COLUMN] == name]
+                _record_write(summary, rows, days, result.hours_removed_by_account.get(str(name), 0), hours)
         return failed
 
-    def _write_account(self, account: AccountSummary, hourly: pd.DataFrame, hours: HourRange) -> bool:
-        """Write one account's hours of the chunk and their days; False (and logged) when it failed."""
-        daily = daily_rollup(hourly)
+    def _write(self, hourly: pd.DataFrame, daily: pd.DataFrame,
+               hours: HourRange) -> list[tuple[pd.DataFrame, pd.DataFrame, WriteResult | Exception]]:
+        """Write every account's rows in one transaction; if that fails, each account in its own, so
+        that one account's bad row never costs another account its rows."""
         try:
-            result = write_costs(self.engine, hourly, daily)
-        except Exception as exc:  # one account's failed write must not stop the others
-            log.error("Writing %s for %s failed: %s", hours, account.account, exc)
-            account.failures.append(ChunkError("write", [account.account], hours, exc))
-            return False
-        if result.hours_removed:
-            # Legitimate after a correction upstream, but also what an unregistered Thanos store
-            # (a partial answer without warnings) looks like: say so rather than drop them silently.
-            log.warning("Recomputing %s for %s removed %d stored hour(s) that Thanos no longer has data for",
-                        hours, account.account, result.hours_removed)
-        account.hourly_rows += result.hourly_rows
-        account.daily_rows += result.daily_rows
-        account.exporter_hours += int((hourly[PHASE_COLUMN] == PHASE_EXPORTER).sum())
-        account.raw_hours += int((hourly[PHASE_COLUMN] == PHASE_RAW).sum())
-        account.phases.update(daily[PHASE_COLUMN])
-        return True
+            return [(hourly, daily, write_costs(self.engine, hourly, daily))]
+        except Exception as exc:
+            accounts = sorted(hourly[ACCOUNT_COLUMN].unique())
+            if len(accounts) < 2:
+                log.error("Writing %s for %s failed: %s", hours, ", ".join(accounts), exc)
+                return [(hourly, daily, exc)]
+            log.warning("Writing %s for %d accounts at once failed (%s): writing them one by one",
+                        hours, len(accounts), exc)
+        outcomes: list[tuple[pd.DataFrame, pd.DataFrame, WriteResult | Exception]] = []
+        for name in accounts:
+            one_hourly = hourly[hourly[ACCOUNT_COLUMN] == name]
+            one_daily = daily[daily[ACCOUNT_COLUMN] == name]
+            try:
+                outcomes.append((one_hourly, one_daily, write_costs(self.engine, one_hourly, one_daily)))
+            except Exception as exc:  # one account's failed write must not stop the others
+                log.error("Writing %s for %s failed: %s", hours, name, exc)
+                outcomes.append((one_hourly, one_daily, exc))
+        return outcomes
+
+
+def _record_write(account: AccountSummary, hourly: pd.DataFrame, daily: pd.DataFrame, hours_removed: int,
+                  hours: HourRange) -> None:
+    if hours_removed:
+        # Legitimate after a correction upstream, but also what an unregistered Thanos store
+        # (a partial answer without warnings) looks like: say so rather than drop them silently.
+        log.warning("Recomputing %s for %s removed %d stored hour(s) that Thanos no longer has data for",
+                    hours, account.account, hours_removed)
+    account.hourly_rows += len(hourly)
+    account.daily_rows += len(daily)
+    account.exporter_hours += int((hourly[PHASE_COLUMN] == PHASE_EXPORTER).sum())
+    account.raw_hours += int((hourly[PHASE_COLUMN] == PHASE_RAW).sum())
+    account.phases.update(daily[PHASE_COLUMN])
 
 
 def _log_phase_choice(account: str, hourly: pd.DataFrame, hours: HourRange) -> None:

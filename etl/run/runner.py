@@ -33,6 +33,7 @@ from etl.run.catchup import (
 from etl.run.claims import held_batches, writing_clock
 from etl.run.pipeline import AccountSummary, Pipeline, RunSummary, StopRequested
 from etl.run.session import run_in_session
+from etl.run.shard import Shard
 from etl.source.thanos import ThanosClient
 from etl.store.locks import AccountLocks
 from etl.store.resume import BackfillProgress, start_backfill_run
@@ -200,28 +201,30 @@ class Runner:
             outcome.ranges.append(summary)
             watermarks: dict[str, date | None] = {
                 name: max(filter(None, [states[name].watermark, complete_day])) for name in group}
-            self._record(locks, outcome.run_id, summary, watermarks, dict.fromkeys(group, latest_end), gaps,
-                         first_day)
+            self._record(locks, outcome.run_id, summary, watermarks, dict.fromkeys(group, latest_end), gaps, first_day)
 
     # -- backfill ------------------------------------------------------------------------------------
     def backfill(self, first_day: date, last_day: date, accounts: Sequence[str] = (), restart: bool = False,
-                 now: datetime | None = None, progress: AccountDaysCallback | None = None) -> CycleOutcome:
-        """Recompute [first_day, last_day]; resumes an unfinished backfill of the same range."""
+                 now: datetime | None = None, progress: AccountDaysCallback | None = None,
+                 shard: Shard | None = None) -> CycleOutcome:
+        """Recompute [first_day, last_day] for ``shard``'s accounts (None: all); resumes that backfill."""
         now = now or datetime.now(UTC)
         origins: dict[int, int] = {}
 
         def open_run(reserved: int) -> int:
-            run_id, origins[run_id] = start_backfill_run(self.engine, first_day, last_day, restart, reserved)
+            run_id, origins[run_id] = start_backfill_run(self.engine, first_day, last_day, restart, reserved,
+                                                         str(shard) if shard else None)
             return run_id
 
         return run_in_session(self.engine, open_run, lambda locks, run_id: self._backfill(
-            locks, run_id, origins[run_id], first_day, last_day, accounts, now, progress))
+            locks, run_id, origins[run_id], first_day, last_day, accounts, now, progress, shard))
 
     def _backfill(self, locks: AccountLocks, run_id: int, origin_id: int, first_day: date, last_day: date,
-                  requested: Sequence[str], now: datetime, progress: AccountDaysCallback | None) -> CycleOutcome:
+                  requested: Sequence[str], now: datetime, progress: AccountDaysCallback | None,
+                  shard: Shard | None) -> CycleOutcome:
         latest_end = last_complete_hour_end(now)
         names = self.pipeline.resolve_accounts(
-            requested, HourRange.for_days(first_day, last_day).clipped_to(latest_end))
+            requested, HourRange.for_days(first_day, last_day).clipped_to(latest_end), shard)
         tracker = BackfillProgress(self.engine, origin_id, run_id)
         outcome = CycleOutcome(run_id, "backfill", first_day, last_day)
         for batch in self._claims(locks, names):

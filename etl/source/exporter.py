@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from functools import partial
 
 import pandas as pd
 
 from etl.model import HEALTHY_MINUTES_COLUMN, KEY_COLUMNS, UNHEALTHY_MINUTES_COLUMN, HourRange
 from etl.source.fetch import fetch_hourly, merge_columns
+from etl.source.parallel import fetch_concurrently
 from etl.source.promql import (
     EXPORTER_GROUPING,
     EXPORTER_METRICS,
@@ -23,21 +25,29 @@ MINUTE_COLUMNS = {"healthy": HEALTHY_MINUTES_COLUMN, "unhealthy": UNHEALTHY_MINU
 
 
 def fetch_exporter_gauges(
-    client: ThanosClient, account_label: str, accounts: Sequence[str], hours: HourRange, trailing_24h: bool
+    client: ThanosClient, account_label: str, accounts: Sequence[str], hours: HourRange, trailing_24h: bool,
+    absent: Collection[str] = (),
 ) -> pd.DataFrame:
     """One query per exporter metric for all ``accounts`` over ``hours``, and one for the exporter's
     coverage: a frame per (account, hour, cluster, currency) with a column per gauge (named after
     the hourly column it feeds; NaN = no healthy value that hour) and the healthy and unhealthy
     minutes (HEALTHY_MINUTES_COLUMN, UNHEALTHY_MINUTES_COLUMN; 0 = none, and a cluster-hour
     without a real sample of the presence gauge has no row). See etl.source.promql for the windows.
+
+    Columns in ``absent`` (optional gauges discovery found no account of these publishing) are not
+    asked for: the frame lacks them, as the costing allows. The queries run concurrently
+    (``thanos.max_concurrent_queries``).
     """
-    frames = [
-        fetch_hourly(client, exporter_gauge(metric, account_label, accounts, trailing_24h), column, hours,
-                     account_label, EXPORTER_GROUPING, metric)
-        for column, metric in EXPORTER_METRICS.items()
-    ]
-    coverage = fetch_hourly(client, exporter_coverage(account_label, accounts), "minutes", hours, account_label,
-                            [*EXPORTER_GROUPING, MINUTES_LABEL], EXPORTER_PRESENCE_METRIC)
+    columns = [column for column in EXPORTER_METRICS if column not in absent]
+    if not accounts:  # an empty account matcher would match every account: ask nothing
+        return pd.DataFrame(columns=[*CLUSTER_KEYS, *MINUTE_COLUMNS.values(), *columns])
+    calls = [partial(fetch_hourly, client, exporter_gauge(EXPORTER_METRICS[column], account_label, accounts,
+                                                          trailing_24h),
+                     column, hours, account_label, EXPORTER_GROUPING, EXPORTER_METRICS[column])
+             for column in columns]
+    calls.append(partial(fetch_hourly, client, exporter_coverage(account_label, accounts), "minutes", hours,
+                         account_label, [*EXPORTER_GROUPING, MINUTES_LABEL], EXPORTER_PRESENCE_METRIC))
+    *frames, coverage = fetch_concurrently(calls, client.max_concurrent_queries)
     minutes = (coverage.pivot_table(index=CLUSTER_KEYS, columns=MINUTES_LABEL, values="minutes", aggfunc="sum")
                .reindex(columns=list(MINUTE_COLUMNS)).fillna(0).astype("int64").rename(columns=MINUTE_COLUMNS)
                .reset_index())

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import reduce
 
+import numpy as np
 import pandas as pd
 
 from etl.model import ACCOUNT_COLUMN, HOUR_SECONDS, KEY_COLUMNS, HourRange, hour_label
@@ -65,17 +66,20 @@ def fetch_hourly(
 def series_to_frame(
     answer: list[Series], column: str, account_label: str, labels: Sequence[str] = ()
 ) -> pd.DataFrame:
-    records = [
-        (
-            series.labels.get(account_label, ""),
-            *(series.labels.get(label, "") for label in labels),
-            round((ts - HOUR_EVAL_OFFSET_SECONDS) / HOUR_SECONDS),
-            value,
-        )
-        for series in answer
-        for ts, value in series.points
-    ]
-    frame = pd.DataFrame(records, columns=[ACCOUNT_COLUMN, *labels, "hour_index", column])
+    # Column-wise over all series at once (an answer holds hundreds of thousands of points).
+    sizes = [len(series.points) for series in answer]
+    points = np.concatenate([series.points for series in answer]) if answer else np.empty((0, 2))
+    hour_index = np.round((points[:, 0] - HOUR_EVAL_OFFSET_SECONDS) / HOUR_SECONDS).astype("int64")
+
+    def per_point(label: str) -> np.ndarray:
+        return np.repeat(np.array([series.labels.get(label, "") for series in answer], dtype=object), sizes)
+
+    frame = pd.DataFrame({
+        ACCOUNT_COLUMN: per_point(account_label),
+        **{label: per_point(label) for label in labels},
+        "hour_index": hour_index,
+        column: points[:, 1],
+    })
     frame["hour_start"] = pd.to_datetime(frame["hour_index"] * HOUR_SECONDS, unit="s", utc=True)
     frame[column] = frame[column].astype("float64")
     return frame[[*KEY_COLUMNS, *labels, column]].reset_index(drop=True)

@@ -32,22 +32,13 @@ and divided by 60, so a pod present 20 minutes costs 20 minutes. Copies of one w
 Non-finite and negative samples are left out at the minutes they would stand for (``FINITE``) and
 counted per hour by the census (``with_census``), which etl.source.fetch turns into warnings.
 
-Holds. For a presence-weighted sum a minute without a value is a minute the workload did not
-exist, so the lookback must reach the next sample: a series sampled every 15 minutes would exist
-20 minutes an hour. etl.source.hold probes per account, metric and hour the most samples one
-series has in the two hours up to the hour's end (``sampling_density``). From 24 on, or when one
-series shows 3 samples within 10 of those minutes (a short-lived pod scraped every minute), the
-lookback holds (the query above; a staleness marker ends a series at once). Else each sample is held
-H = 120 / (samples - 1) minutes, rounded up, at most 60: ``last_over_time(m[H])`` at each minute,
-the longest gap a regular series with that many samples can have. Per account and hour, not one
-setting: ``last_over_time`` does not see staleness markers, so a held series is seen for H after
-its last sample, and one sparse cluster must not lengthen every dense cluster's tails. (The
-``lookback_delta`` request parameter of Prometheus >= 2.43 and Thanos would keep markers, but an
-engine without it ignores it: the under-count again, silently.) Two hours
-and the densest series: a series that stops early in an hour still has its full count in the
-hour before, and a pod of a few minutes does not make its account look sparse. ``[H]`` at a
-minute t is [t-H, t] on 2.x and (t-H, t] on 3.x: they differ only in whether a last sample
-exactly H before a minute is still seen, never in which hour a sample opens.
+Holds (the rule: etl.source.hold). A sparse series of a presence-weighted metric is read with
+``last_over_time(m[H])`` at each minute instead of the lookback: per account and hour, because
+``last_over_time`` does not see staleness markers and one sparse cluster must not lengthen every
+dense cluster's tails (the ``lookback_delta`` request parameter would keep markers, but an engine
+without it ignores it, silently). ``[H]`` at a minute t is [t-H, t] on 2.x and (t-H, t] on 3.x:
+they differ only in whether a last sample exactly H before a minute is still seen, never in which
+hour a sample opens.
 
 The tail: without a staleness marker (data loaded by promtool, a remote-write sender that died) a
 dense series' last sample is still seen for 5 minutes after it (2.x: through last + 5 min, 3.x:
@@ -58,7 +49,6 @@ tests (``present_in_hour``) keep it out.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from etl.model import CLUSTER_LABEL, CURRENCY_LABEL, EXPORTER_PRESENCE_COLUMN, HOUR_SECONDS, VOLUME_LABEL
@@ -147,12 +137,23 @@ def promql_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
+# The characters that are special in an RE2 regex outside a character class.
+REGEX_META_CHARACTERS = frozenset("\\.+*?()|[]{}^$")
+
+
+def _regex_literal(value: str) -> str:
+    """``value`` as an RE2 literal, escaping only the regex metacharacters. Prometheus turns a
+    matcher that is an alternation of such literals into a lookup of each value (set matching); a
+    backslash before any other character (as re.escape puts before "-") makes it match every value
+    of the label against the whole regex instead, in every query."""
+    return "".join(f"\\{char}" if char in REGEX_META_CHARACTERS else char for char in value)
+
+
 def account_selector(account_label: str, accounts: Sequence[str]) -> str:
     """Label matcher restricting a selector to the given accounts (empty -> every account)."""
     if not accounts:
         return f'{account_label}!=""'
-    # RE2 treats a backslash before punctuation as that literal character, so re.escape is safe.
-    alternatives = "|".join(re.escape(account) for account in sorted(set(accounts)))
+    alternatives = "|".join(_regex_literal(account) for account in sorted(set(accounts)))
     return f"{account_label}=~{promql_string(alternatives)}"
 
 

@@ -8,7 +8,8 @@ etl.source.hold: a probe of their sampling first, and one more query per hold of
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 import pandas as pd
 
@@ -16,6 +17,7 @@ from etl.costing.raw import RawMetrics
 from etl.model import NODE_LABEL, VOLUME_LABEL, VOLUME_NAME_LABEL, HourRange
 from etl.source.fetch import fetch_hourly
 from etl.source.hold import Presence, fetch_presence
+from etl.source.parallel import fetch_concurrently
 from etl.source.promql import (
     CONTAINER_IDENTITY,
     CPU_ALLOCATION_METRIC,
@@ -51,19 +53,23 @@ def fetch_raw_metrics(
 ) -> RawMetrics:
     """One query per raw metric for all ``accounts`` over ``hours`` (see RawMetrics for the frames)."""
     label = account_label
+    if not accounts:
+        # An empty account matcher would match every account: ask for no hour, and every fetch
+        # answers its empty frame without a request.
+        hours = HourRange(hours.start, hours.start)
 
-    def fetch(metric: str, query: str, column: str, by: Sequence[str] = ()) -> pd.DataFrame:
-        return fetch_hourly(client, query, column, hours, label, by, metric)
+    def fetch(metric: str, query: str, column: str, by: Sequence[str] = ()) -> Callable[[], pd.DataFrame]:
+        return partial(fetch_hourly, client, query, column, hours, label, by, metric)
 
-    def present(presence: Presence, column: str) -> pd.DataFrame:
-        return fetch_presence(client, presence, column, hours, label, accounts)
+    def present(presence: Presence, column: str) -> Callable[[], pd.DataFrame]:
+        return partial(fetch_presence, client, presence, column, hours, label, accounts)
 
     def price(metric: str, by: Sequence[str]) -> str:
         return hourly_price(metric, label, accounts, by)
 
     node, volume_names = [NODE_LABEL], [VOLUME_LABEL, VOLUME_NAME_LABEL]
     used_cpu = CPU_USAGE_METRIC
-    return RawMetrics(
+    calls = dict(
         cpu_allocation=present(CPU_ALLOCATION, "cores"),
         ram_allocation=present(RAM_ALLOCATION, "bytes"),
         pvc_allocation=present(PVC_ALLOCATION, "bytes"),
@@ -75,3 +81,5 @@ def fetch_raw_metrics(
                         "cores"),
         ram_usage=present(WORKING_SET, "bytes"),
     )
+    frames = fetch_concurrently(list(calls.values()), client.max_concurrent_queries)
+    return RawMetrics(**dict(zip(calls, frames, strict=True)))

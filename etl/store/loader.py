@@ -1,26 +1,41 @@
-"""The PostgreSQL loader: stage with COPY, then upsert, one transaction per account and range.
+"""The PostgreSQL loader: one COPY into a stage, then set-based delete and upsert, in one transaction.
 
-A day is replaced whole or not at all: hours that no longer have data are deleted in the same
-transaction that writes the new hours, so a failure leaves the previous version. Rows whose
-values did not change are not touched (``updated_at`` included): re-loading is a no-op.
-Days for which the new fetch holds no data at all are left as they are. Every statement is
-built from the declared tables (etl.store.schema).
+A write holds any number of accounts (the pipeline writes a claim batch's chunk at once). A day is
+replaced whole or not at all: the stored hours of the rewritten (account, UTC day)s that the new
+data no longer has are deleted in the same transaction that writes the new hours, so a failure
+leaves the previous version. Rows whose values did not change are not touched (``updated_at``
+included): re-loading is a no-op. Days for which the new data holds no hour are left as they are.
+
+The cost of a write does not grow with the history the tables hold: every statement that reaches a
+stored table is served by its primary key. The rewritten days are staged as [day_start,
+day_start + 24 h) ranges of ``hour_start`` (a predicate on a function of ``hour_start`` would read
+the whole table), and the staged days are analysed so the planner sees how few they are.
+Money is staged as integer nano-dollars (BIGINT) and scaled to NUMERIC in SQL, exactly.
+Every statement is built from the declared tables (etl.store.schema).
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import Column, Connection, Engine, MetaData, Table, and_, exists, func, select, text, tuple_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Connection, Engine, Table, text
+from sqlalchemy.dialects import postgresql
 
-from etl.model import DAILY_COLUMNS, EFFICIENCY_DECIMALS, HOURLY_COLUMNS, MONEY_COLUMNS, nano_to_decimal
+from etl.model import (
+    ACCOUNT_COLUMN,
+    DAILY_COLUMNS,
+    EFFICIENCY_DECIMALS,
+    HOURLY_COLUMNS,
+    MONEY_COLUMNS,
+    MONEY_SCALE,
+)
 from etl.store.schema import UPDATED_AT, daily_costs, hourly_costs
+
+HOURLY_STAGE, DAILY_STAGE, DAYS_STAGE = "stage_k8s_hourly_costs", "stage_k8s_daily_costs", "stage_rewritten_days"
 
 
 @dataclass(frozen=True)
@@ -29,81 +44,101 @@ class WriteResult:
     daily_rows: int
     rows_changed: int
     hours_removed: int = 0  # stored hours of the rewritten days that the new data no longer has
+    hours_removed_by_account: dict[str, int] = field(default_factory=dict)
 
 
-def _csv_value(column: str, value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-        return ""  # unquoted empty field = NULL in COPY's CSV format
-    if column in MONEY_COLUMNS:
-        return str(nano_to_decimal(value))
-    if isinstance(value, float):
-        return f"{value:.{EFFICIENCY_DECIMALS}f}"
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value
-
-
-def _copy_rows(connection: Connection, table: Table, columns: Sequence[str], frame: pd.DataFrame) -> None:
+def _stage(connection: Connection, table: Table, name: str, columns: Sequence[str], frame: pd.DataFrame) -> None:
+    """A temporary table ``name`` (dropped at commit) holding ``frame``: the declared columns'
+    types, money as BIGINT nano-dollars, the declared primary key; filled by one COPY in key order
+    (the order the upsert then walks the stored index in). Not analysed (ANALYZE would cost as much
+    as the COPY): its primary key serves the lookups into it whatever the planner estimates."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    types = {column: "bigint" if column in MONEY_COLUMNS else table.c[column].type.compile(dialect)
+             for column in columns}
+    keys = [column.name for column in table.primary_key.columns]
+    connection.execute(text(f"CREATE TEMP TABLE {name} ({', '.join(f'{c} {types[c]}' for c in columns)}, "
+                            f"PRIMARY KEY ({', '.join(keys)})) ON COMMIT DROP"))
+    values = frame[list(columns)].sort_values(keys)
+    for column in columns:
+        if column in MONEY_COLUMNS:
+            values[column] = values[column].astype("Int64")  # refuses a fractional nano-dollar
+        elif isinstance(values[column].dtype, pd.DatetimeTZDtype):
+            # formatted at once (whole seconds, as hours are): to_csv and strftime format aware
+            # timestamps one by one, slower than everything else together
+            utc = values[column].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+            values[column] = np.char.add(np.datetime_as_string(utc, unit="s"), "Z")
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for record in frame[list(columns)].itertuples(index=False, name=None):
-        writer.writerow([_csv_value(column, value) for column, value in zip(columns, record, strict=True)])
+    # An unquoted empty field is NULL in COPY's CSV format; floats are the efficiency percentages.
+    values.to_csv(buffer, index=False, header=False, na_rep="", float_format=f"%.{EFFICIENCY_DECIMALS}f")
     buffer.seek(0)
     raw = connection.connection.dbapi_connection
     assert raw is not None
     cursor = raw.cursor()
     try:
-        cursor.copy_expert(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer)
+        cursor.copy_expert(f"COPY {name} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer)
     finally:
         cursor.close()
 
 
-def _stage(connection: Connection, table: Table, columns: Sequence[str], frame: pd.DataFrame) -> Table:
-    """A temporary copy of ``table`` (dropped at commit) holding ``frame``."""
-    stage = Table(f"stage_{table.name}", MetaData(), *(Column(c.name, c.type) for c in table.columns))
-    connection.execute(text(f"CREATE TEMP TABLE {stage.name} (LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DROP"))
-    _copy_rows(connection, stage, columns, frame)
-    return stage
+def _staged_value(column: str) -> str:
+    """The stage's value as the stored table holds it (money: nano-dollars -> USD, exactly)."""
+    return f"CAST({column} AS numeric) * 1e-{MONEY_SCALE}" if column in MONEY_COLUMNS else column
 
 
-def _upsert_from_stage(connection: Connection, table: Table, stage: Table, columns: Sequence[str]) -> int:
-    """Insert the staged rows; update a stored row only where a value differs. Returns rows changed."""
+def upsert_statement(table: Table, stage: str, columns: Sequence[str]) -> str:
+    """Insert the staged rows; update a stored row only where a value differs."""
     keys = [column.name for column in table.primary_key.columns]
     values = [column for column in columns if column not in keys]
-    statement = insert(table).from_select(list(columns), select(*(stage.c[column] for column in columns)))
-    statement = statement.on_conflict_do_update(
-        index_elements=keys,
-        set_={**{column: statement.excluded[column] for column in values}, UPDATED_AT: func.now()},
-        where=tuple_(*(table.c[column] for column in values)).is_distinct_from(
-            tuple_(*(statement.excluded[column] for column in values))),
+    stored, new = ", ".join(f"t.{c}" for c in values), ", ".join(f"EXCLUDED.{c}" for c in values)
+    return (
+        f"INSERT INTO {table.name} AS t ({', '.join(columns)}) "
+        f"SELECT {', '.join(_staged_value(c) for c in columns)} FROM {stage} "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+        f"{', '.join(f'{c} = EXCLUDED.{c}' for c in values)}, {UPDATED_AT} = now() "
+        f"WHERE ({stored}) IS DISTINCT FROM ({new})"
     )
-    return int(connection.execute(statement).rowcount or 0)
 
 
-def _utc_day(hour_start: Any) -> Any:
-    return func.date(func.timezone("UTC", hour_start))
+def rewritten_days_statement() -> str:
+    """The (account, UTC day) ranges the staged hours rewrite, as [day_start, day_start + 24 h)."""
+    return (
+        f"CREATE TEMP TABLE {DAYS_STAGE} ON COMMIT DROP AS "
+        f"SELECT DISTINCT {ACCOUNT_COLUMN}, date_trunc('day', hour_start, 'UTC') AS day_start FROM {HOURLY_STAGE}"
+    )
 
 
-def _delete_vanished_hours(connection: Connection, stage: Table) -> int:
-    """Delete the stored hours of the staged (account, UTC day)s that the stage does not hold."""
-    stored = hourly_costs
-    days = select(stage.c.cloud_account_id, _utc_day(stage.c.hour_start)).distinct()
-    still_there = exists().where(and_(stage.c.cloud_account_id == stored.c.cloud_account_id,
-                                      stage.c.hour_start == stored.c.hour_start))
-    statement = stored.delete().where(
-        tuple_(stored.c.cloud_account_id, _utc_day(stored.c.hour_start)).in_(days), ~still_there)
-    return int(connection.execute(statement).rowcount or 0)
+def delete_vanished_statement() -> str:
+    """Delete the stored hours of the rewritten days that the stage does not hold. The range join
+    is served by the primary key (account, hour_start); 24 hours, not '1 day', so the session's
+    time zone cannot make a day 23 or 25 hours long."""
+    stored, account = hourly_costs.name, ACCOUNT_COLUMN
+    return (
+        f"DELETE FROM {stored} AS h USING {DAYS_STAGE} AS d "
+        f"WHERE h.{account} = d.{account} AND h.hour_start >= d.day_start "
+        f"AND h.hour_start < d.day_start + interval '24 hours' "
+        f"AND NOT EXISTS (SELECT 1 FROM {HOURLY_STAGE} AS s "
+        f"WHERE s.{account} = h.{account} AND s.hour_start = h.hour_start) "
+        f"RETURNING h.{account}"
+    )
+
+
+def stage_hours(connection: Connection, hourly: pd.DataFrame) -> None:
+    """Stage the hourly rows (HOURLY_STAGE) and the days they rewrite (DAYS_STAGE)."""
+    _stage(connection, hourly_costs, HOURLY_STAGE, HOURLY_COLUMNS, hourly)
+    connection.execute(text(rewritten_days_statement()))
+    connection.execute(text(f"ANALYZE {DAYS_STAGE}"))
 
 
 def write_costs(engine: Engine, hourly: pd.DataFrame, daily: pd.DataFrame) -> WriteResult:
-    """Replace the days present in ``hourly`` (and their daily rows) in one transaction."""
+    """Replace the (account, day)s present in ``hourly`` (and their daily rows) in one transaction."""
     if hourly.empty:
         return WriteResult(0, 0, 0)
     with engine.begin() as connection:
-        hourly_stage = _stage(connection, hourly_costs, HOURLY_COLUMNS, hourly)
+        stage_hours(connection, hourly)
         # Hours of a rewritten day that the new data no longer has would otherwise linger.
-        deleted = _delete_vanished_hours(connection, hourly_stage)
-        changed = _upsert_from_stage(connection, hourly_costs, hourly_stage, HOURLY_COLUMNS)
-        daily_stage = _stage(connection, daily_costs, DAILY_COLUMNS, daily)
-        changed += _upsert_from_stage(connection, daily_costs, daily_stage, DAILY_COLUMNS)
-    return WriteResult(len(hourly), len(daily), changed + deleted, deleted)
+        removed = pd.Series(connection.execute(text(delete_vanished_statement())).scalars().all(), dtype=object)
+        changed = connection.execute(text(upsert_statement(hourly_costs, HOURLY_STAGE, HOURLY_COLUMNS))).rowcount
+        _stage(connection, daily_costs, DAILY_STAGE, DAILY_COLUMNS, daily)
+        changed += connection.execute(text(upsert_statement(daily_costs, DAILY_STAGE, DAILY_COLUMNS))).rowcount
+    by_account = {str(name): int(count) for name, count in removed.value_counts().items()}
+    return WriteResult(len(hourly), len(daily), int(changed or 0) + len(removed), len(removed), by_account)

@@ -23,25 +23,29 @@ BACKFILL_START_LOCK_KEY = 0x6B_3873_6266
 
 
 def start_backfill_run(engine: Engine, first_day: date, last_day: date, restart: bool,
-                       run_id: int | None = None) -> tuple[int, int]:
-    """Open the etl_runs row of a backfill (with ``run_id`` when reserved); returns (run id, origin run id)."""
+                       run_id: int | None = None, shard: str | None = None) -> tuple[int, int]:
+    """Open the etl_runs row of a backfill (with ``run_id`` when reserved); returns (run id, origin
+    run id). Backfills of one range that split the accounts (``backfill --shard 1/4``, the command
+    recorded) each resume their own."""
+    command = f"backfill --shard {shard}" if shard else "backfill"
     with engine.begin() as connection:
         # Two backfills of one range started at once must agree on one origin to share progress.
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BACKFILL_START_LOCK_KEY})
         origin = None if restart else connection.execute(
             text(
                 "SELECT o.id FROM etl_runs o WHERE o.kind = 'backfill' AND o.id = o.backfill_origin_id "
-                "AND o.first_day = :first AND o.last_day = :last AND NOT EXISTS ("
+                "AND o.first_day = :first AND o.last_day = :last AND o.command = :command AND NOT EXISTS ("
                 "  SELECT 1 FROM etl_runs r WHERE r.backfill_origin_id = o.id AND r.status = 'ok') "
                 "ORDER BY o.id DESC LIMIT 1"
             ),
-            {"first": first_day, "last": last_day},
+            {"first": first_day, "last": last_day, "command": command},
         ).scalar_one_or_none()
         run_id = int(connection.execute(
             text("INSERT INTO etl_runs (id, kind, command, host, first_day, last_day, backfill_origin_id) "
                  "VALUES (COALESCE(:id, nextval(pg_get_serial_sequence('etl_runs', 'id'))), 'backfill', "
-                 "'backfill', :host, :first, :last, :origin) RETURNING id"),
-            {"id": run_id, "host": host_id(), "first": first_day, "last": last_day, "origin": origin},
+                 ":command, :host, :first, :last, :origin) RETURNING id"),
+            {"id": run_id, "command": command, "host": host_id(), "first": first_day, "last": last_day,
+             "origin": origin},
         ).scalar_one())
         if origin is None:
             origin = run_id

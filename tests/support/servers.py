@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import os
-from dataclasses import fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from etl.config import Settings, load_settings
-from etl.costing.raw import RawMetrics
+from etl.model import NETWORK_SPLIT_COLUMNS
 from etl.run.pipeline import Pipeline, RunSummary
+from etl.run.sources import GROUPS
 from etl.source.promql import EXPORTER_METRICS
-from etl.source.raw import PRESENCE_WEIGHTED
 from etl.source.thanos import ThanosClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# Range queries one chunk sends for all its accounts: one per exporter gauge, the exporter's
-# coverage (its healthy and failed minutes), one per raw metric of Phase 1, and the probe of each
-# presence-weighted metric's sampling (series sampled every 5 minutes or more often: no held query).
-RANGE_QUERIES_PER_CHUNK = len(EXPORTER_METRICS) + 1 + len(fields(RawMetrics)) + len(PRESENCE_WEIGHTED)
+# Which accounts publish which metrics (etl.run.sources): one label-values request per group of metrics,
+# once per range.
+DISCOVERY_REQUESTS = len(GROUPS)
+# Range queries one chunk sends for accounts that have only exporter gauges, without the optional
+# network split (the exporter and operations datasets): one per other gauge and one for the
+# exporter's coverage (its healthy and failed minutes), for all accounts at once, and no Phase 1 query.
+EXPORTER_RANGE_QUERIES = len(EXPORTER_METRICS) - len(NETWORK_SPLIT_COLUMNS) + 1
 
 # A fixed "now" long after the test datasets: every hour of them is complete.
 BACKFILL_NOW = datetime(2026, 11, 1, tzinfo=UTC)

@@ -12,7 +12,7 @@ def test_defaults_run_hourly_a_few_minutes_past_the_hour() -> None:
     settings = load_settings(environ={})
     assert settings.schedule.cron == "7 * * * *" and settings.schedule.run_on_start is True
     assert settings.schedule.health_port == 9464
-    assert settings.run.max_catchup_days == 31 and settings.run.accounts_per_claim == 25
+    assert settings.run.max_catchup_days == 31 and settings.run.accounts_per_claim == 50
 
 
 def test_environment_overrides() -> None:

@@ -104,3 +104,23 @@ def test_restart_flag_recomputes_every_chunk(thanos_url: str, database_url: str,
     assert restarted.returncode == 0 and "resumed:" not in restarted.stdout
     assert runs(engine)[-1]["rows_written"] == CHUNKS * 50
     assert_complete(engine)
+
+
+def test_shards_split_a_backfill_with_no_overlap_and_each_is_its_own_backfill(thanos_url: str, database_url: str,
+                                                                              engine: Engine) -> None:
+    # Three pods of an Indexed Job: --shard 0/3, 1/3, 2/3. sha256 puts acct-b in shard 0, acct-a in
+    # shard 1 and acct-c in shard 2 (tests/unit/run/test_shard.py holds the rule): each pod computes
+    # its account only, together every account once, the money as an unsharded backfill's.
+    seen: list[set[str]] = []
+    for index in range(3):
+        done = run_backfill(thanos_url, database_url, "--shard", f"{index}/3")
+        assert done.returncode == 0, done.stderr
+        seen.append({account for account, _ in daily(engine)})
+    assert seen == [{"acct-b"}, {"acct-a", "acct-b"}, set(ACCOUNTS)]
+    assert daily(engine) == {(a, d): (expected_total(a, d), 24) for a in ACCOUNTS for d in DAYS}
+    # each shard is a backfill of its own (its own origin), so a restarted pod resumes its shard
+    backfills = runs(engine)
+    assert [run["command"] for run in backfills] == [f"backfill --shard {index}/3" for index in range(3)]
+    assert [run["backfill_origin_id"] for run in backfills] == [run["id"] for run in backfills]
+    bad = run_backfill(thanos_url, database_url, "--shard", "3/3")
+    assert bad.returncode == 2 and "--shard '3/3'" in bad.stderr

@@ -25,7 +25,7 @@ from etl.source.thanos import ThanosClient
 from tests.support import datasets
 from tests.support.datasets import ACCOUNTS, DAYS, expected_total
 from tests.support.faultproxy import FaultProxy
-from tests.support.servers import RANGE_QUERIES_PER_CHUNK, REPO_ROOT, cli_env, make_settings
+from tests.support.servers import EXPORTER_RANGE_QUERIES, REPO_ROOT, cli_env, make_settings
 from tests.support.tables import daily, runs
 
 A, B = "acct-a", "acct-b"
@@ -74,7 +74,7 @@ def test_tick_computes_and_exports_metrics_and_readiness(thanos_url: str, databa
     assert values[("k8s_cost_etl_cycle_duration_seconds_count", ())] == 1
     # both accounts in one claim, Sept 2..3 in one chunk: one range query per metric for both
     query_range = (("endpoint", "/api/v1/query_range"),)
-    assert values[("k8s_cost_etl_thanos_request_duration_seconds_count", query_range)] == RANGE_QUERIES_PER_CHUNK
+    assert values[("k8s_cost_etl_thanos_request_duration_seconds_count", query_range)] == EXPORTER_RANGE_QUERIES
     assert values.get(("k8s_cost_etl_thanos_request_errors_total", query_range), 0) == 0
 
 

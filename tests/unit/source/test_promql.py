@@ -38,3 +38,11 @@ def test_allocations_count_the_minutes_a_workload_is_present() -> None:
     query = hourly_presence_sum("m", "tenant_id", ["a"], ("namespace", "pod"), ("node",))
     assert "sum_over_time((sum by (tenant_id, node) (avg by (tenant_id, node, namespace, pod) (m{" in query
     assert "[1h:1m] offset 1ms) / 60 and on (tenant_id, node) group by (tenant_id, node)" in query
+
+
+def test_account_selector_escapes_only_regex_metacharacters() -> None:
+    # A backslash before a character that needs none ("-", as re.escape writes it) stops Prometheus
+    # from turning the alternation into a lookup of each value: it would match every value of the
+    # label against the whole regex in every query instead.
+    assert account_selector("tenant_id", ["acct-b", "acct-a"]) == 'tenant_id=~"acct-a|acct-b"'
+    assert account_selector("tenant_id", ["a.b+c"]) == 'tenant_id=~"a\\\\.b\\\\+c"'
