@@ -203,7 +203,7 @@ def test_an_empty_cpu_cost_answer_never_moves_stored_cpu_into_management(
     proxy.blank(Blank(gauge_query(CPU)))
     summary = backfill(proxy, database_url, engine)
     assert sorted(summary.failed) == ACCOUNTS
-    assert CPU in failure(summary, EXP) and "24 hour(s)" in failure(summary, EXP)
+    assert CPU in failure(summary, EXP) and "24 stored hour(s)" in failure(summary, EXP)
     assert table_snapshot(engine) == stored
 
 
