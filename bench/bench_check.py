@@ -22,9 +22,9 @@ from sqlalchemy import create_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_write import chunk, timed
+from bench.bench_write import timed
 from etl.costing.rollup import daily_rollup
-from etl.model import NANO, HourRange
+from etl.model import COST_COLUMNS, HOURLY_COLUMNS, NANO, HourRange
 from etl.run.suspect import evidence_range, findings
 from etl.source.exporter import ExporterAnswer
 from etl.source.promql import EXPORTER_COST_METRICS
@@ -32,6 +32,18 @@ from etl.store.db import migrate
 from etl.store.embedded import embedded_database_url
 from etl.store.loader import write_costs
 from etl.store.reader import fetch_stored_hours
+
+
+def chunk(accounts: int, days: int) -> pd.DataFrame:
+    """Hourly exporter rows of a claim batch's chunk: every cost 1 $/h, one cluster."""
+    hours = pd.date_range("2026-01-05T00:00Z", periods=days * 24, freq="h", tz="UTC")
+    frame = pd.DataFrame({"cloud_account_id": [f"acct-{i:05d}" for i in range(accounts) for _ in hours],
+                          "hour_start": list(hours) * accounts})
+    for column in HOURLY_COLUMNS[2:]:
+        frame[column] = NANO if column in COST_COLUMNS else 0
+    for column in ("cpu_efficiency", "ram_efficiency", "total_efficiency"):
+        frame[column] = 50.0
+    return frame.assign(default_priced_resources=None, currency="USD", clusters="c1", source_phase="exporter")
 
 
 def answer_of(rows: pd.DataFrame) -> ExporterAnswer:
@@ -49,8 +61,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30, help="days of the chunk")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    rows = chunk("acct", args.accounts, args.days, 1)
-    rows["clusters"], rows["currency"] = "c1", "USD"
+    rows = chunk(args.accounts, args.days)
     accounts = sorted(rows["cloud_account_id"].unique())
     start = rows["hour_start"].min().to_pydatetime()
     hours = HourRange(start, start + pd.Timedelta(days=args.days).to_pytimedelta())

@@ -147,19 +147,19 @@ def _total_missing(answered: pd.DataFrame) -> pd.DataFrame:
     return _found(answered, lost, "total", EXPORTER_PRESENCE_METRIC, TOTAL)
 
 
-def _between(frame: pd.DataFrame, groups: Sequence[str], has: pd.Series) -> pd.Series:
-    """Rows of ``frame`` with a row of their group before them and one after them (by hour) where
-    ``has`` holds."""
-    ordered = frame.sort_values([*groups, "hour_start"])
-    flags = has.reindex(ordered.index).astype("int8")
-    before = flags.groupby([ordered[g] for g in groups], sort=False).cummax()
-    backwards = ordered.iloc[::-1]
-    after = flags.iloc[::-1].groupby([backwards[g] for g in groups], sort=False).cummax()
-    return (before.reindex(frame.index) > 0) & (after.reindex(frame.index) > 0)
+def _between(ordered: pd.DataFrame, groups: Sequence[str], has: pd.Series) -> pd.Series:
+    """Rows of ``ordered`` (sorted by ``groups``, then hour) with a row of their group before them
+    and one after them where ``has`` holds."""
+    flags = has.astype("int8")
+    keys = [ordered[g] for g in groups]
+    before = flags.groupby(keys, sort=False).cummax()
+    after = flags.iloc[::-1].groupby([key.iloc[::-1] for key in keys], sort=False).cummax().iloc[::-1]
+    return (before > 0) & (after > 0)
 
 
 def _gaps(answered: pd.DataFrame, stored: pd.DataFrame, hours: HourRange) -> list[pd.DataFrame]:
     gauges = _money_gauges(answered)
+    answered = answered.sort_values([*CLUSTER, "hour_start"])
     costed = _costed(answered)
     found = []
     # Per cluster, within the answer.
@@ -174,9 +174,8 @@ def _gaps(answered: pd.DataFrame, stored: pd.DataFrame, hours: HourRange) -> lis
     accounts = per_hour.groupby(KEY_COLUMNS, as_index=False)[["costed", *gauges]].any()
     ends = stored[stored["hour_start"].isin([hours.start - HOUR, hours.end])
                   & stored[PHASE_COLUMN].eq(PHASE_EXPORTER)]
-    ends = ends.assign(costed=False, **{c: ends[c].gt(0) for c in gauges if c in ends})[[*KEY_COLUMNS, "costed",
-                                                                                         *gauges]]
-    timeline = pd.concat([accounts, ends], ignore_index=True).fillna(False)
+    ends = ends.assign(costed=False, **{c: ends[c].gt(0) for c in gauges})[[*KEY_COLUMNS, "costed", *gauges]]
+    timeline = pd.concat([accounts, ends], ignore_index=True).fillna(False).sort_values(KEY_COLUMNS)
     for column in gauges:
         has = timeline[column].astype(bool)
         gap = timeline["costed"].astype(bool) & ~has & _between(timeline, [ACCOUNT_COLUMN], has)
@@ -197,9 +196,9 @@ def _against_stored(answered: pd.DataFrame, rows: pd.DataFrame, stored: pd.DataF
     days = evidence_range(hours)
     inside = stored[(stored["hour_start"] > days.start) & (stored["hour_start"] < days.end - HOUR)]
     both = inside.merge(rows, on=KEY_COLUMNS, how="left", suffixes=("", "_new"), indicator=True)
-    new_days = set(zip(rows[ACCOUNT_COLUMN], rows["hour_start"].dt.normalize(), strict=True))
-    rewritten = pd.Series([key in new_days for key in zip(both[ACCOUNT_COLUMN], both["hour_start"].dt.normalize(),
-                                                           strict=True)], index=both.index, dtype=bool)
+    new_days = pd.MultiIndex.from_arrays([rows[ACCOUNT_COLUMN], rows["hour_start"].dt.normalize()])
+    days_of = pd.MultiIndex.from_arrays([both[ACCOUNT_COLUMN], both["hour_start"].dt.normalize()])
+    rewritten = pd.Series(days_of.isin(new_days), index=both.index)
     was_exporter = both[PHASE_COLUMN].isin(EXPORTER_PHASES)
     now_exporter = both[PHASE_COLUMN + "_new"].isin(EXPORTER_PHASES)
     seen = _seen(answered, both)
@@ -234,7 +233,8 @@ def _seen(answered: pd.DataFrame, both: pd.DataFrame) -> pd.DataFrame:
 
 
 def _clusters_gone(answered: pd.DataFrame, both: pd.DataFrame) -> list[pd.DataFrame]:
-    named = both[[*KEY_COLUMNS, CLUSTERS_COLUMN, CLUSTERS_COLUMN + "_new"]].dropna(subset=[CLUSTERS_COLUMN])
+    changed = both[both[CLUSTERS_COLUMN].notna() & both[CLUSTERS_COLUMN].ne(both[CLUSTERS_COLUMN + "_new"])]
+    named = changed[[*KEY_COLUMNS, CLUSTERS_COLUMN, CLUSTERS_COLUMN + "_new"]]
     if named.empty:
         return []
     stored = named.assign(cluster=named[CLUSTERS_COLUMN].str.split(RESOURCE_LIST_SEPARATOR)).explode("cluster")

@@ -51,14 +51,17 @@ def fetch_stored_hours(engine: Engine, accounts: Iterable[str], hours: HourRange
     columns in integer nano-dollars (exact: the columns hold 9 decimals). Served by the primary key."""
     table = hourly_costs.c
     money = [cast(table[column] * NANO, BigInteger).label(column) for column in COST_COLUMNS]
-    query = (select(table.cloud_account_id, table.hour_start, table[PHASE_COLUMN], table[CLUSTERS_COLUMN], *money)
+    # Hours as epoch seconds: a driver's aware datetime per row costs more than the rest of the read.
+    epoch = cast(func.extract("epoch", table.hour_start), BigInteger).label("hour_start")
+    query = (select(table.cloud_account_id, epoch, table[PHASE_COLUMN], table[CLUSTERS_COLUMN], *money)
              .where(table.cloud_account_id.in_(sorted(set(accounts))), table.hour_start >= hours.start,
                     table.hour_start < hours.end))
     with engine.connect() as connection:
         result = connection.execute(query)
-        frame = pd.DataFrame(result.all(), columns=list(result.keys()))
-    frame["hour_start"] = pd.to_datetime(frame["hour_start"], utc=True)
-    return frame.astype({ACCOUNT_COLUMN: object, **dict.fromkeys(COST_COLUMNS, "int64")})
+        # plain tuples: pandas probing each Row object's attributes costs more than the query
+        frame = pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
+    frame = frame.astype({ACCOUNT_COLUMN: object, "hour_start": "int64", **dict.fromkeys(COST_COLUMNS, "int64")})
+    return frame.assign(hour_start=pd.to_datetime(frame["hour_start"], unit="s", utc=True))
 
 
 def fetch_account_span(engine: Engine, account: str) -> tuple[date, date] | None:
