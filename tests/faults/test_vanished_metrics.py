@@ -193,67 +193,50 @@ def test_a_gap_at_a_chunk_start_is_seen_against_the_stored_hour_before_it(
     assert figures(engine, TWO, DAY2) == (192, 72, 0, 0, 120, 24)
 
 
-def test_an_empty_cpu_cost_answer_never_moves_stored_cpu_into_management(
-    proxy: FaultProxy, database_url: str, engine: Engine
-) -> None:
-    # Stored first from a whole answer; then cpu_cost's query answers nothing. Before: every
-    # account's cpu became management (EXP: cpu 0, management 156 $), exit 0.
+def rerun_refused(proxy: FaultProxy, database_url: str, engine: Engine, blank: Blank, failed: list[str],
+                  *words: str) -> None:
+    """Store DAY1 from a whole answer, then recompute it with ``blank`` applied: ``failed`` fail, each
+    with ``words`` in its error, and the tables are left as they were."""
     assert not backfill(proxy, database_url, engine).failed
     stored = table_snapshot(engine)
-    proxy.blank(Blank(gauge_query(CPU)))
+    proxy.blank(blank)
     summary = backfill(proxy, database_url, engine)
-    assert sorted(summary.failed) == ACCOUNTS
-    assert CPU in failure(summary, EXP) and "24 stored hour(s)" in failure(summary, EXP)
+    assert sorted(summary.failed) == failed
+    for account in failed:
+        assert all(word in failure(summary, account) for word in words), failure(summary, account)
     assert table_snapshot(engine) == stored
 
 
-def test_stored_hours_are_not_deleted_when_every_metric_lacks_them(
+@pytest.mark.parametrize(("blank", "failed", "words"), [
+    # cpu_cost's query answers nothing. Before: every account's cpu became management (EXP: cpu 0,
+    # management 156 $), exit 0.
+    (Blank(gauge_query(CPU)), ACCOUNTS, (CPU, "24 stored hour(s)")),
+    # Every exporter query lacks MIX; its raw metrics answer. Before: DAY1 rewritten as Phase 1,
+    # 2.4 $ instead of 48 $, exit 0.
+    (Blank(lambda query: "cloudtuner_kubecost" in query, labels={"tenant_id": MIX}), [MIX], (TOTAL, "Phase 1")),
+    # Every series of TWO's cluster c2 is missing. Before: DAY1 rewritten from c1 alone, 120 $
+    # instead of 192 $, exit 0.
+    (Blank(every_query, labels={"tenant_id": TWO, "cluster": "c2"}), [TWO], ("cluster c2",)),
+], ids=["cpu-into-management", "exporter-into-phase-1", "cluster-dropped"])
+def test_what_vanished_from_stored_hours_is_not_overwritten(
+    proxy: FaultProxy, database_url: str, engine: Engine, blank: Blank, failed: list[str], words: tuple[str, ...]
+) -> None:
+    rerun_refused(proxy, database_url, engine, blank, failed, *words)
+
+
+def test_stored_hours_are_not_deleted_when_every_metric_lacks_them_unless_allowed(
     proxy: FaultProxy, database_url: str, engine: Engine
 ) -> None:
     # Every query lacks EXP's hours 0-11 of DAY1 (a store holding them is missing): nothing in
     # the answer contradicts itself, but 12 stored hours would be deleted. Before: DAY1 stored as
     # 12 hours, 120 $, exit 0.
-    assert not backfill(proxy, database_url, engine).failed
-    stored = table_snapshot(engine)
-    proxy.blank(Blank(every_query, labels={"tenant_id": EXP}, **instants(DAY1, 0, 12)))
-    summary = backfill(proxy, database_url, engine)
-    assert summary.failed == [EXP]
-    message = failure(summary, EXP)
-    assert "12 stored hour(s)" in message and TOTAL in message and "2026-06-01T00:00Z" in message
-    assert table_snapshot(engine) == stored
+    rerun_refused(proxy, database_url, engine, Blank(every_query, labels={"tenant_id": EXP}, **instants(DAY1, 0, 12)),
+                  [EXP], "12 stored hour(s)", TOTAL, "2026-06-01T00:00Z")
     # Removed deliberately: hours 12-23 stay, 12 x 10 = 120 $, cpu 48, ram 36, no lb, management 36.
     summary = backfill(proxy, database_url, engine, allow_removal=True)
     assert not summary.failed
     assert figures(engine, EXP) == (120, 48, 36, 0, 36, 12)
     assert daily_hourly_mismatches(engine) == []
-
-
-def test_an_exporter_hour_never_silently_becomes_a_phase_1_one(
-    proxy: FaultProxy, database_url: str, engine: Engine
-) -> None:
-    # Every exporter query lacks MIX; its raw metrics answer. Before: DAY1 rewritten as Phase 1,
-    # 2.4 $ instead of 48 $, exit 0.
-    assert not backfill(proxy, database_url, engine).failed
-    stored = table_snapshot(engine)
-    proxy.blank(Blank(lambda query: "cloudtuner_kubecost" in query, labels={"tenant_id": MIX}))
-    summary = backfill(proxy, database_url, engine)
-    assert summary.failed == [MIX]
-    assert TOTAL in failure(summary, MIX) and "Phase 1" in failure(summary, MIX)
-    assert table_snapshot(engine) == stored
-
-
-def test_a_cluster_whose_series_vanished_is_not_dropped_from_stored_hours(
-    proxy: FaultProxy, database_url: str, engine: Engine
-) -> None:
-    # Every series of TWO's cluster c2 is missing. Before: DAY1 rewritten from c1 alone, 120 $
-    # instead of 192 $, exit 0.
-    assert not backfill(proxy, database_url, engine).failed
-    stored = table_snapshot(engine)
-    proxy.blank(Blank(every_query, labels={"tenant_id": TWO, "cluster": "c2"}))
-    summary = backfill(proxy, database_url, engine)
-    assert summary.failed == [TWO]
-    assert "cluster c2" in failure(summary, TWO)
-    assert table_snapshot(engine) == stored
 
 
 def test_the_console_script_exits_1_and_allow_removal_removes(
