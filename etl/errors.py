@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the CLI imports this module before it knows it needs pandas (etl.model)
+    from datetime import datetime
+
     from etl.model import HourRange
 
 
@@ -76,11 +78,39 @@ class CurrencyMixError(DataError):
                                   "(one account's clusters must report one currency)")
 
 
+class SuspectAnswerError(DataError):
+    """Thanos' answer for one account of a chunk lacks a metric that the rest of the answer, or the
+    stored rows, show exists (etl.run.suspect), also when asked again: nothing of the account's chunk
+    is stored (step "check"). ``findings`` says what is missing, where."""
+
+    def __init__(self, account: str, findings: Sequence[str], asked_again: str) -> None:
+        self.findings = tuple(findings)
+        super().__init__(account, f"account {account}: Thanos' answer looks incomplete ({asked_again}): "
+                                  f"{'; '.join(self.findings)}. Nothing of this chunk was written for the account; "
+                                  "if that data is really gone from Thanos, rerun with --allow-removal to store "
+                                  "the answer as it is")
+
+
+class RemovalRefusedError(EtlError):
+    """A write would have deleted stored hours that the new data lacks, and removal was not allowed
+    (etl.store.loader): the transaction is rolled back. ``hours_by_account`` names them."""
+
+    def __init__(self, hours_by_account: dict[str, list[datetime]]) -> None:
+        from etl.model import hour_list  # pandas is loaded by whoever writes
+
+        self.hours_by_account = hours_by_account
+        named = "; ".join(f"account {account}: {len(hours)} stored hour(s) ({hour_list(hours)})"
+                          for account, hours in sorted(hours_by_account.items()))
+        super().__init__(f"the write would delete stored hours that the new data lacks, refused: {named}; "
+                         "rerun with --allow-removal if that data is really gone from Thanos")
+
+
 class ChunkError(EtlError):
     """One step of one chunk of days failed for some accounts; the others were not affected.
 
-    ``step`` is "fetch" (Thanos, for every account of the chunk at once), "cost" or "write" (one
-    account); ``accounts`` and ``hours`` say what is missing; ``cause`` is the original error. Kept
+    ``step`` is "fetch" (Thanos, for every account of the chunk at once), "cost", "check" (its
+    answer looks incomplete: SuspectAnswerError) or "write" (one account); ``accounts`` and
+    ``hours`` say what is missing; ``cause`` is the original error. Kept
     as an object so the run log, the summary and the exit code can each say what they need.
     """
 

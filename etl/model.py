@@ -8,6 +8,7 @@ expense) is written here once and read by both the Python math and the generated
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -138,6 +139,13 @@ HOUR = timedelta(hours=1)
 def hour_label(moment: datetime) -> str:
     """An hour as logs show it: 2026-10-05T00:00Z (pd.Timestamp is a datetime too)."""
     return f"{moment:%Y-%m-%dT%H:%MZ}"
+
+
+def hour_list(starts: Iterable[datetime], shown: int = 6) -> str:
+    """Hours as a message lists them: the first ``shown`` (sorted, distinct), then "and N more"."""
+    ordered = sorted(set(starts))
+    more = f" and {len(ordered) - shown} more" if len(ordered) > shown else ""
+    return ", ".join(hour_label(start) for start in ordered[:shown]) + more
 
 
 def utc_midnight(day: date) -> datetime:

@@ -135,7 +135,7 @@ def cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     client = _open_thanos(settings)
     requested = _known_accounts(settings, client, args.account, now)
     signals = StopSignals().install()
-    runner = Runner(settings, client, engine, stop_requested=signals.requested)
+    runner = Runner(settings, client, engine, stop_requested=signals.requested, allow_removal=args.allow_removal)
     # Resolved here (discovery and the shard included) so the bar knows its total before it starts.
     names = runner.pipeline.resolve_accounts(requested, HourRange.for_days(first_day, last_day).clipped_to(
         last_complete_hour_end(now)), shard)
@@ -150,7 +150,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     client = _open_thanos(settings)
     requested = _known_accounts(settings, client, args.account, datetime.now(UTC))
     signals = StopSignals().install()
-    outcome = Runner(settings, client, engine, stop_requested=signals.requested).run_cycle(accounts=requested)
+    runner = Runner(settings, client, engine, stop_requested=signals.requested, allow_removal=args.allow_removal)
+    outcome = runner.run_cycle(accounts=requested)
     return _finish(outcome, signals, args.account, requested)
 
 

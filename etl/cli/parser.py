@@ -65,6 +65,13 @@ def _day_range_flags(parser: argparse.ArgumentParser) -> None:
                         help="last UTC day (inclusive)")
 
 
+def _allow_removal_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow-removal", action="store_true",
+                        help="store Thanos' answer as it is even where it lacks data the stored rows or the rest of "
+                        "the answer show existed (by default such an account fails, exit 1): stored hours it lacks "
+                        "are deleted, components it lacks become 0. Only when that data is really gone from Thanos")
+
+
 def _global_flags(parser: argparse.ArgumentParser, default: object) -> None:
     """The flags every command takes, before or after the command's name. A subcommand's copy
     defaults to SUPPRESS, so it sets a value only when given and never hides the global one."""
@@ -111,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--restart", action="store_true",
                           help="recompute every chunk, even those an interrupted earlier backfill of the same "
                           "range finished (by default such a backfill is resumed)")
+    _allow_removal_flag(backfill)
 
     run = command(
         "run", help="one ingestion cycle: catch up each account through the last complete hour",
@@ -120,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         "an account another process is working on is skipped.",
     )
     run.add_argument("--account", action="append", default=[], metavar="ID", help="only this account")
+    _allow_removal_flag(run)
 
     demo = command(
         "demo", help="backfill a synthetic week from a local Prometheus and print the daily costs",

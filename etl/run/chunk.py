@@ -25,7 +25,7 @@ from etl.costing.rollup import usage_dates
 from etl.errors import DataError
 from etl.model import ACCOUNT_COLUMN, DAILY_KEY_COLUMNS, HOURLY_COLUMNS, HourRange
 from etl.run.sources import Sources
-from etl.source.exporter import fetch_exporter_gauges
+from etl.source.exporter import ExporterAnswer, fetch_exporter_answer
 from etl.source.parallel import fetch_concurrently
 from etl.source.promql import EXPORTER_METRICS
 from etl.source.raw import fetch_raw_metrics
@@ -40,6 +40,7 @@ MAX_BATCH_RETRIES = 3
 class FetchedChunk:
     gauges: pd.DataFrame  # etl.source.exporter
     raw: RawMetrics  # etl.source.raw
+    answer: ExporterAnswer | None = None  # all that the exporter queries answered (etl.run.suspect)
 
 
 @dataclass
@@ -47,6 +48,7 @@ class CostedChunk:
     rows: pd.DataFrame  # hourly rows (HOURLY_COLUMNS) of the accounts costed
     defaulted: pd.DataFrame  # their Phase 1 allocations priced by default (etl.costing.raw.DEFAULTED_COLUMNS)
     failures: dict[str, Exception] = field(default_factory=dict)  # account -> why it could not be costed
+    answer: ExporterAnswer | None = None  # the fetched chunk's (FetchedChunk.answer)
 
 
 def fetch_chunk(client: ThanosClient, settings: Settings, sources: Sources, hours: HourRange) -> FetchedChunk:
@@ -55,17 +57,17 @@ def fetch_chunk(client: ThanosClient, settings: Settings, sources: Sources, hour
     queries are independent: both in flight at once when a batch has both."""
     label, trailing = settings.account_label, settings.exporter.gauge_window == "trailing_24h"
 
-    def phase_2() -> pd.DataFrame:
+    def phase_2() -> ExporterAnswer:
         log.debug("Fetching Phase 2 exporter metrics for %d account(s), %s", len(sources.exporter), hours)
-        return fetch_exporter_gauges(client, label, sources.exporter, hours, trailing, sources.absent)
+        return fetch_exporter_answer(client, label, sources.exporter, hours, trailing, sources.absent)
 
     def phase_1() -> RawMetrics:
         log.debug("Fetching Phase 1 raw metrics for %d account(s), %s", len(sources.raw), hours)
         return fetch_raw_metrics(client, label, sources.raw, hours)
 
-    gauges, raw = fetch_concurrently([phase_2, phase_1], 2)
-    assert isinstance(gauges, pd.DataFrame) and isinstance(raw, RawMetrics)
-    return FetchedChunk(gauges, raw)
+    answer, raw = fetch_concurrently([phase_2, phase_1], 2)
+    assert isinstance(answer, ExporterAnswer) and isinstance(raw, RawMetrics)
+    return FetchedChunk(answer.gauges, raw, answer)
 
 
 def _only(fetched: FetchedChunk, accounts: set[str]) -> FetchedChunk:
@@ -90,6 +92,11 @@ def _cost(fetched: FetchedChunk, settings: Settings, hours: HourRange) -> tuple[
 
 def cost_chunk(fetched: FetchedChunk, settings: Settings, hours: HourRange, accounts: Sequence[str]) -> CostedChunk:
     """Hourly rows of every account that could be costed, and why the others could not."""
+    return replace(_cost_accounts(fetched, settings, hours, accounts), answer=fetched.answer)
+
+
+def _cost_accounts(fetched: FetchedChunk, settings: Settings, hours: HourRange,
+                   accounts: Sequence[str]) -> CostedChunk:
     remaining = set(accounts)
     failures: dict[str, Exception] = {}
     for _ in range(MAX_BATCH_RETRIES + 1):

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from etl.config import Settings
 from etl.costing.rollup import daily_rollup
-from etl.errors import ChunkError, EtlError
+from etl.errors import ChunkError, EtlError, SuspectAnswerError
 from etl.model import (
     ACCOUNT_COLUMN,
     PHASE_COLUMN,
@@ -24,6 +24,7 @@ from etl.model import (
 from etl.run.catchup import day_chunks, last_complete_hour_end
 from etl.run.chunk import CostedChunk, cost_chunk, fetch_chunk
 from etl.run.notices import DefaultPriceNotices
+from etl.run.recheck import AnswerCheck
 from etl.run.shard import Shard
 from etl.run.sources import SourceDiscovery
 from etl.source.fetch import discover_accounts
@@ -81,12 +82,16 @@ class RunSummary:
 
 
 class Pipeline:
-    def __init__(self, settings: Settings, client: ThanosClient, engine: Engine) -> None:
+    def __init__(self, settings: Settings, client: ThanosClient, engine: Engine, allow_removal: bool = False) -> None:
+        """``allow_removal``: store answers that look incomplete as they are, deleting the stored
+        hours they lack (etl.run.recheck); otherwise such an account fails for the chunk."""
         self.settings = settings
         self.client = client
         self.engine = engine
         self.notices = DefaultPriceNotices()
         self.discovery = SourceDiscovery(client, settings.account_label)
+        self.allow_removal = allow_removal
+        self.check = AnswerCheck(engine, allow_removal, settings.thanos.backoff_seconds)
 
     def resolve_accounts(self, requested: Sequence[str], hours: HourRange, shard: Shard | None = None) -> list[str]:
         """The accounts asked for, else configured, else discovered; only ``shard``'s if given."""
@@ -168,11 +173,14 @@ class Pipeline:
             for account in accounts:
                 account.failures.append(failure)
             return set(names)
+        costed = self.check.checked(costed, names, hours, lambda again: self.hourly_costs(again, hours, window))
         by_name = {account.account: account for account in accounts}
         failed = set()
         for account_name, cause in sorted(costed.failures.items()):
-            log.error("Costing %s for %s failed, nothing of it written: %s", hours, account_name, cause)
-            by_name[account_name].failures.append(ChunkError("cost", [account_name], hours, cause))
+            step = "check" if isinstance(cause, SuspectAnswerError) else "cost"
+            log.error("%s of %s for %s failed, nothing of it written: %s", step.capitalize(), hours, account_name,
+                      cause)
+            by_name[account_name].failures.append(ChunkError(step, [account_name], hours, cause))
             failed.add(account_name)
         hourly = costed.rows[costed.rows[ACCOUNT_COLUMN].isin(list(by_name))].reset_index(drop=True)
         for name, rows in hourly.groupby(ACCOUNT_COLUMN, sort=True):
@@ -195,7 +203,7 @@ class Pipeline:
         """Write every account's rows in one transaction; if that fails, each account in its own, so
         that one account's bad row never costs another account its rows."""
         try:
-            return [(hourly, daily, write_costs(self.engine, hourly, daily))]
+            return [(hourly, daily, write_costs(self.engine, hourly, daily, self.allow_removal))]
         except Exception as exc:
             accounts = sorted(hourly[ACCOUNT_COLUMN].unique())
             if len(accounts) < 2:
@@ -208,7 +216,8 @@ class Pipeline:
             one_hourly = hourly[hourly[ACCOUNT_COLUMN] == name]
             one_daily = daily[daily[ACCOUNT_COLUMN] == name]
             try:
-                outcomes.append((one_hourly, one_daily, write_costs(self.engine, one_hourly, one_daily)))
+                outcomes.append((one_hourly, one_daily,
+                                 write_costs(self.engine, one_hourly, one_daily, self.allow_removal)))
             except Exception as exc:  # one account's failed write must not stop the others
                 log.error("Writing %s for %s failed: %s", hours, name, exc)
                 outcomes.append((one_hourly, one_daily, exc))
@@ -217,11 +226,9 @@ class Pipeline:
 
 def _record_write(account: AccountSummary, hourly: pd.DataFrame, daily: pd.DataFrame, hours_removed: int,
                   hours: HourRange) -> None:
-    if hours_removed:
-        # Legitimate after a correction upstream, but also what an unregistered Thanos store
-        # (a partial answer without warnings) looks like: say so rather than drop them silently.
-        log.warning("Recomputing %s for %s removed %d stored hour(s) that Thanos no longer has data for",
-                    hours, account.account, hours_removed)
+    if hours_removed:  # only with --allow-removal (etl.store.loader refuses otherwise)
+        log.warning("Recomputing %s for %s removed %d stored hour(s) that Thanos no longer has data for "
+                    "(--allow-removal)", hours, account.account, hours_removed)
     account.hourly_rows += len(hourly)
     account.daily_rows += len(daily)
     account.exporter_hours += int((hourly[PHASE_COLUMN] == PHASE_EXPORTER).sum())

@@ -106,11 +106,12 @@ class CycleOutcome:
 
 class Runner:
     def __init__(
-        self, settings: Settings, client: ThanosClient, engine: Engine, stop_requested: StopRequested | None = None
+        self, settings: Settings, client: ThanosClient, engine: Engine, stop_requested: StopRequested | None = None,
+        allow_removal: bool = False,
     ) -> None:
         self.settings = settings
         self.engine = engine
-        self.pipeline = Pipeline(settings, client, engine)
+        self.pipeline = Pipeline(settings, client, engine, allow_removal)
         self._stop_requested = stop_requested or (lambda: False)
 
     # -- shared machinery --------------------------------------------------------------------------

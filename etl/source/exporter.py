@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from functools import partial
+from typing import Literal
 
 import pandas as pd
 
@@ -24,6 +26,22 @@ CLUSTER_KEYS = [*KEY_COLUMNS, *EXPORTER_GROUPING]
 MINUTE_COLUMNS = {"healthy": HEALTHY_MINUTES_COLUMN, "unhealthy": UNHEALTHY_MINUTES_COLUMN}
 
 
+@dataclass(frozen=True)
+class ExporterAnswer:
+    """What the exporter queries of a chunk answered, whole.
+
+    ``gauges``: the frame the costing reads (fetch_exporter_gauges). ``answered``: a row per
+    (account, hour, cluster, currency) that any of the queries answered for, the same columns,
+    minutes NaN where the coverage query has no row (an hour held by the lookback alone). ``census``:
+    the (account, hour) whose samples of the gauge feeding ``column`` were partly not money. The
+    checks of etl.run.suspect compare them.
+    """
+
+    gauges: pd.DataFrame
+    answered: pd.DataFrame
+    census: pd.DataFrame
+
+
 def fetch_exporter_gauges(
     client: ThanosClient, account_label: str, accounts: Sequence[str], hours: HourRange, trailing_24h: bool,
     absent: Collection[str] = (),
@@ -38,12 +56,22 @@ def fetch_exporter_gauges(
     asked for: the frame lacks them, as the costing allows. The queries run concurrently
     (``thanos.max_concurrent_queries``).
     """
+    return fetch_exporter_answer(client, account_label, accounts, hours, trailing_24h, absent).gauges
+
+
+def fetch_exporter_answer(
+    client: ThanosClient, account_label: str, accounts: Sequence[str], hours: HourRange, trailing_24h: bool,
+    absent: Collection[str] = (),
+) -> ExporterAnswer:
+    """fetch_exporter_gauges' queries, and all that they answered (ExporterAnswer)."""
     columns = [column for column in EXPORTER_METRICS if column not in absent]
     if not accounts:  # an empty account matcher would match every account: ask nothing
-        return pd.DataFrame(columns=[*CLUSTER_KEYS, *MINUTE_COLUMNS.values(), *columns])
+        empty = pd.DataFrame(columns=[*CLUSTER_KEYS, *MINUTE_COLUMNS.values(), *columns])
+        return ExporterAnswer(empty, empty, pd.DataFrame(columns=[*KEY_COLUMNS, "column"]))
+    census: list[pd.DataFrame] = []
     calls = [partial(fetch_hourly, client, exporter_gauge(EXPORTER_METRICS[column], account_label, accounts,
                                                           trailing_24h),
-                     column, hours, account_label, EXPORTER_GROUPING, EXPORTER_METRICS[column])
+                     column, hours, account_label, EXPORTER_GROUPING, EXPORTER_METRICS[column], census)
              for column in columns]
     calls.append(partial(fetch_hourly, client, exporter_coverage(account_label, accounts), "minutes", hours,
                          account_label, [*EXPORTER_GROUPING, MINUTES_LABEL], EXPORTER_PRESENCE_METRIC))
@@ -52,4 +80,9 @@ def fetch_exporter_gauges(
                .reindex(columns=list(MINUTE_COLUMNS)).fillna(0).astype("int64").rename(columns=MINUTE_COLUMNS)
                .reset_index())
     gauges = merge_columns(frames, CLUSTER_KEYS)
-    return minutes.merge(gauges, on=CLUSTER_KEYS, how="left").sort_values(CLUSTER_KEYS).reset_index(drop=True)
+
+    def joined(how: Literal["left", "outer"]) -> pd.DataFrame:
+        return minutes.merge(gauges, on=CLUSTER_KEYS, how=how).sort_values(CLUSTER_KEYS).reset_index(drop=True)
+
+    bad = pd.concat(census, ignore_index=True) if census else pd.DataFrame(columns=[*KEY_COLUMNS, "column"])
+    return ExporterAnswer(joined("left"), joined("outer"), bad)

@@ -15,7 +15,7 @@ from functools import reduce
 import numpy as np
 import pandas as pd
 
-from etl.model import ACCOUNT_COLUMN, HOUR_SECONDS, KEY_COLUMNS, HourRange, hour_label
+from etl.model import ACCOUNT_COLUMN, HOUR_SECONDS, KEY_COLUMNS, HourRange, hour_list
 from etl.source.promql import (
     CENSUS_LABEL,
     EXPORTER_METRICS,
@@ -43,11 +43,13 @@ def discover_accounts(client: ThanosClient, account_label: str, hours: HourRange
 
 def fetch_hourly(
     client: ThanosClient, query: str, column: str, hours: HourRange, account_label: str,
-    labels: Sequence[str] = (), metric: str | None = None,
+    labels: Sequence[str] = (), metric: str | None = None, census_into: list[pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Evaluate an hourly-window query once per hour of ``hours``; one row per account, hour and
     combination of the ``labels`` the query groups by (missing label -> ""). ``metric`` names the
-    figure in warnings (default: ``column``)."""
+    figure in warnings (default: ``column``). ``census_into`` receives the (account, hour) whose
+    samples were partly not money, with a ``column`` column (etl.run.suspect: such an hour may
+    lack the figure for a reason the warning gives)."""
     if hours.hours == 0:
         return pd.DataFrame(columns=[*KEY_COLUMNS, *labels, column])
     first_eval = hours.start.timestamp() + HOUR_EVAL_OFFSET_SECONDS
@@ -56,9 +58,12 @@ def fetch_hourly(
     census = [series for series in answer if CENSUS_LABEL in series.labels]
     name = metric or column
     if census:
-        _warn_per_account(series_to_frame(census, "series", account_label), name, hours,
+        bad = series_to_frame(census, "series", account_label)
+        _warn_per_account(bad, name, hours,
                           "ignored samples that are not money (NaN, infinite or negative) of {metric}; each of those "
                           "hours is computed from its other samples")
+        if census_into is not None:
+            census_into.append(bad[KEY_COLUMNS].assign(column=column))
     values = [series for series in answer if CENSUS_LABEL not in series.labels]
     return usable_figures(series_to_frame(values, column, account_label, labels), column, name, hours)
 
@@ -100,11 +105,9 @@ def usable_figures(frame: pd.DataFrame, column: str, metric: str, hours: HourRan
 
 def _warn_per_account(frame: pd.DataFrame, metric: str, hours: HourRange, what: str) -> None:
     for account, group in frame.groupby(ACCOUNT_COLUMN, sort=True):
-        starts = sorted(set(group["hour_start"]))
-        shown = ", ".join(hour_label(start) for start in starts[:SHOWN_HOURS])
-        more = f" and {len(starts) - SHOWN_HOURS} more" if len(starts) > SHOWN_HOURS else ""
-        log.warning("Account %s: %s in %d hour(s) of %s: %s%s", account, what.format(metric=metric), len(starts),
-                    hours, shown, more)
+        starts = set(group["hour_start"])
+        log.warning("Account %s: %s in %d hour(s) of %s: %s", account, what.format(metric=metric), len(starts),
+                    hours, hour_list(starts, SHOWN_HOURS))
 
 
 def merge_columns(frames: list[pd.DataFrame], keys: Sequence[str] = KEY_COLUMNS) -> pd.DataFrame:

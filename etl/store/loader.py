@@ -19,12 +19,14 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, Table, text
 from sqlalchemy.dialects import postgresql
 
+from etl.errors import RemovalRefusedError
 from etl.model import (
     ACCOUNT_COLUMN,
     DAILY_COLUMNS,
@@ -118,7 +120,7 @@ def delete_vanished_statement() -> str:
         f"AND h.hour_start < d.day_start + interval '24 hours' "
         f"AND NOT EXISTS (SELECT 1 FROM {HOURLY_STAGE} AS s "
         f"WHERE s.{account} = h.{account} AND s.hour_start = h.hour_start) "
-        f"RETURNING h.{account}"
+        f"RETURNING h.{account}, h.hour_start"
     )
 
 
@@ -129,14 +131,24 @@ def stage_hours(connection: Connection, hourly: pd.DataFrame) -> None:
     connection.execute(text(f"ANALYZE {DAYS_STAGE}"))
 
 
-def write_costs(engine: Engine, hourly: pd.DataFrame, daily: pd.DataFrame) -> WriteResult:
-    """Replace the (account, day)s present in ``hourly`` (and their daily rows) in one transaction."""
+def write_costs(engine: Engine, hourly: pd.DataFrame, daily: pd.DataFrame, allow_removal: bool = False) -> WriteResult:
+    """Replace the (account, day)s present in ``hourly`` (and their daily rows) in one transaction.
+
+    Stored hours of those days that ``hourly`` lacks are deleted only if ``allow_removal``; otherwise
+    the write raises RemovalRefusedError naming them and nothing is written (a store missing from
+    Thanos' answer must not delete what an earlier answer held; etl.run.suspect says why first)."""
     if hourly.empty:
         return WriteResult(0, 0, 0)
     with engine.begin() as connection:
         stage_hours(connection, hourly)
         # Hours of a rewritten day that the new data no longer has would otherwise linger.
-        removed = pd.Series(connection.execute(text(delete_vanished_statement())).scalars().all(), dtype=object)
+        deleted = connection.execute(text(delete_vanished_statement())).all()
+        if deleted and not allow_removal:
+            refused: dict[str, list[datetime]] = {}
+            for name, start in deleted:
+                refused.setdefault(str(name), []).append(start)
+            raise RemovalRefusedError(refused)  # rolls the transaction back
+        removed = pd.Series([name for name, _ in deleted], dtype=object)
         changed = connection.execute(text(upsert_statement(hourly_costs, HOURLY_STAGE, HOURLY_COLUMNS))).rowcount
         _stage(connection, daily_costs, DAILY_STAGE, DAILY_COLUMNS, daily)
         changed += connection.execute(text(upsert_statement(daily_costs, DAILY_STAGE, DAILY_COLUMNS))).rowcount

@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import BigInteger, Engine, cast, func, select
 
-from etl.model import HourRange
+from etl.model import ACCOUNT_COLUMN, CLUSTERS_COLUMN, COST_COLUMNS, NANO, PHASE_COLUMN, HourRange
 from etl.store.schema import daily_costs, hourly_costs
 
 
@@ -44,6 +44,24 @@ def fetch_phase_hours(engine: Engine, account: str, first_day: date, last_day: d
     with engine.connect() as connection:
         rows = connection.execute(query).all()
     return {str(name): int(count) for name, count in rows}
+
+
+def fetch_stored_hours(engine: Engine, accounts: Iterable[str], hours: HourRange) -> pd.DataFrame:
+    """The stored hours of ``accounts`` in ``hours``: account, hour, phase, clusters and the money
+    columns in integer nano-dollars (exact: the columns hold 9 decimals). Served by the primary key."""
+    table = hourly_costs.c
+    money = [cast(table[column] * NANO, BigInteger).label(column) for column in COST_COLUMNS]
+    # Hours as epoch seconds: a driver's aware datetime per row costs more than the rest of the read.
+    epoch = cast(func.extract("epoch", table.hour_start), BigInteger).label("hour_start")
+    query = (select(table.cloud_account_id, epoch, table[PHASE_COLUMN], table[CLUSTERS_COLUMN], *money)
+             .where(table.cloud_account_id.in_(sorted(set(accounts))), table.hour_start >= hours.start,
+                    table.hour_start < hours.end))
+    with engine.connect() as connection:
+        result = connection.execute(query)
+        # plain tuples: pandas probing each Row object's attributes costs more than the query
+        frame = pd.DataFrame([tuple(row) for row in result], columns=list(result.keys()))
+    frame = frame.astype({ACCOUNT_COLUMN: object, "hour_start": "int64", **dict.fromkeys(COST_COLUMNS, "int64")})
+    return frame.assign(hour_start=pd.to_datetime(frame["hour_start"], unit="s", utc=True))
 
 
 def fetch_account_span(engine: Engine, account: str) -> tuple[date, date] | None:

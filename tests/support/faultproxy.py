@@ -12,7 +12,10 @@ It records what the client sent (method, path, headers, form fields) for asserti
 With ``align_range_with_step`` it also rewrites every range query the way Thanos' query-frontend
 does by default (``--query-range.align-range-with-step``): start and end rounded down to a
 multiple of the step. ``rewrite_query`` rewrites the PromQL text of every query (e.g. to evaluate
-it as another engine would: tests.support.engines).
+it as another engine would: tests.support.engines). ``blank(Blank(...))`` leaves series (or some of
+their hours) out of the range-query answers it matches, a well-formed answer with less in it: what
+Thanos returns when a store holding them is not (yet) registered or a shard timed out without a
+warning.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
 import requests
@@ -39,6 +43,36 @@ class Fault:
     body: bytes | None = None  # answer 200 with this raw body
     add_warnings: bool = False  # forward, then add Thanos' partial-response warnings to the answer
     echo: bool = False  # answer 400 with the request (headers, body) echoed in the error text
+
+
+@dataclass
+class Blank:
+    """Leave out of every range-query answer whose PromQL ``query`` accepts the points of the series
+    carrying all of ``labels`` (every series when empty) at instants in [``start``, ``end``) (unix
+    seconds; every instant when None); a series left without points is left out. ``times``: how many
+    matching answers to alter (None: all of them), so a test can let the store come back."""
+
+    query: Callable[[str], bool]
+    labels: dict[str, str] = field(default_factory=dict)
+    start: float | None = None
+    end: float | None = None
+    times: int | None = None
+    altered: int = 0  # answers altered so far
+
+    def takes(self, query: str) -> bool:
+        return self.query(query) and (self.times is None or self.altered < self.times)
+
+    def apply(self, answer: dict[str, Any]) -> None:
+        kept = []
+        for series in answer["data"]["result"]:
+            if all(series["metric"].get(name) == value for name, value in self.labels.items()):
+                series["values"] = [point for point in series["values"] if not self._within(float(point[0]))]
+            if series["values"]:
+                kept.append(series)
+        answer["data"]["result"] = kept
+
+    def _within(self, instant: float) -> bool:
+        return (self.start is None or instant >= self.start) and (self.end is None or instant < self.end)
 
 
 @dataclass
@@ -60,8 +94,10 @@ class FaultProxy:
     align_range_with_step: bool = False
     rewrite_query: Callable[[str], str] | None = None
     faults: deque[Fault] = field(default_factory=deque)
+    blanks: list[Blank] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = field(init=False, default=None)
+    _lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     @property
     def url(self) -> str:
@@ -77,6 +113,20 @@ class FaultProxy:
         """Apply these faults to the next requests, one each, in order."""
         self.faults.extend(faults)
 
+    def blank(self, *blanks: Blank) -> None:
+        """Leave these series (or hours of them) out of the answers they match, from now on."""
+        self.blanks.extend(blanks)
+
+    def _blanks_for(self, request: RecordedRequest) -> list[Blank]:
+        if not request.path.endswith("/query_range"):
+            return []
+        query = request.fields.get("query", [""])[0]
+        with self._lock:  # the client sends a chunk's queries concurrently
+            taken = [blank for blank in self.blanks if blank.takes(query)]
+            for blank in taken:
+                blank.altered += 1
+        return taken
+
     def _standing_fault(self, decoded: str) -> Fault:
         if self.fail_matching is not None and self.fail_matching not in decoded:
             return Fault()
@@ -88,8 +138,9 @@ class FaultProxy:
         body = handler.rfile.read(length) if length else b""
         split = urlsplit(handler.path)
         text = body.decode("utf-8", "replace")
-        self.requests.append(RecordedRequest(handler.command, split.path, dict(handler.headers),
-                                             parse_qs(split.query) | parse_qs(text)))
+        recorded = RecordedRequest(handler.command, split.path, dict(handler.headers),
+                                   parse_qs(split.query) | parse_qs(text))
+        self.requests.append(recorded)
         fault = self.faults.popleft() if self.faults else self._standing_fault(
             unquote_plus(handler.path) + unquote_plus(text))
         if fault.delay_seconds:
@@ -110,9 +161,13 @@ class FaultProxy:
             handler.command, self.upstream + handler.path, data=body or None, timeout=120,
             headers={"Content-Type": handler.headers.get("Content-Type", "application/x-www-form-urlencoded")})
         content = upstream.content
-        if fault.add_warnings:
+        blanks = self._blanks_for(recorded)
+        if fault.add_warnings or blanks:
             answer = upstream.json()
-            answer["warnings"] = ["receive-0: store unavailable, partial data"]
+            for blank in blanks:
+                blank.apply(answer)
+            if fault.add_warnings:
+                answer["warnings"] = ["receive-0: store unavailable, partial data"]
             content = json.dumps(answer).encode()
         self._reply(handler, upstream.status_code, content)
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pandas as pd
+import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from etl.costing.rollup import daily_rollup
+from etl.errors import RemovalRefusedError
 from etl.model import NANO
 from etl.store.loader import delete_vanished_statement, stage_hours, write_costs
 from tests.support.datasets import hourly_rows
@@ -20,8 +22,8 @@ def hours(account: str, indexes: list[int], total: float) -> pd.DataFrame:
     return hourly_rows(account, indexes, "exporter", round(total * NANO))
 
 
-def load(engine: Engine, hourly: pd.DataFrame):  # type: ignore[no-untyped-def]
-    return write_costs(engine, hourly, daily_rollup(hourly))
+def load(engine: Engine, hourly: pd.DataFrame, allow_removal: bool = False):  # type: ignore[no-untyped-def]
+    return write_costs(engine, hourly, daily_rollup(hourly), allow_removal)
 
 
 def stored(engine: Engine) -> list[tuple[str, int, Decimal, int]]:
@@ -32,12 +34,16 @@ def stored(engine: Engine) -> list[tuple[str, int, Decimal, int]]:
             "FROM k8s_daily_costs d ORDER BY 1"))]
 
 
-def test_a_rewritten_day_loses_the_hours_the_new_data_lacks_and_says_so(engine: Engine) -> None:
+def test_a_rewritten_day_loses_the_hours_the_new_data_lacks_only_when_allowed(engine: Engine) -> None:
     first = load(engine, pd.concat([hours("a", [0, 1, 2], 2.0), hours("b", [0], 1.0)]))
     assert (first.hourly_rows, first.daily_rows, first.hours_removed) == (4, 2, 0)
-    # hour 2 of account a is gone upstream: the day is 2 hours x 2 $ = 4 $, and b is untouched
-    second = load(engine, hours("a", [0, 1], 2.0))
-    assert second.hours_removed == 1
+    # hour 2 of account a is gone upstream: refused unless allowed, and then the day is 2 hours
+    # x 2 $ = 4 $, and b is untouched
+    with pytest.raises(RemovalRefusedError, match=r"account a: 1 stored hour\(s\) \(2026-10-05T02:00Z\)"):
+        load(engine, hours("a", [0, 1], 3.0))
+    assert stored(engine) == [("a", 3, Decimal("6"), 3), ("b", 1, Decimal("1"), 1)]
+    second = load(engine, hours("a", [0, 1], 2.0), allow_removal=True)
+    assert (second.hours_removed, second.hours_removed_by_account) == (1, {"a": 1})
     assert stored(engine) == [("a", 2, Decimal("4"), 2), ("b", 1, Decimal("1"), 1)]
 
 
@@ -97,7 +103,7 @@ def test_a_day_is_24_hours_whatever_the_session_time_zone(database_url: str) -> 
             return rows.assign(hour_start=[day + pd.Timedelta(hours=h) for h in indexes])
 
         write_costs(berlin, at(list(range(25))), daily_rollup(at(list(range(25)))))
-        result = write_costs(berlin, at(list(range(23))), daily_rollup(at(list(range(23)))))
+        result = write_costs(berlin, at(list(range(23))), daily_rollup(at(list(range(23)))), allow_removal=True)
         assert (result.hours_removed, result.hours_removed_by_account) == (1, {"a": 1})
         with berlin.connect() as connection:
             left = connection.execute(text(

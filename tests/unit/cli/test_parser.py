@@ -49,3 +49,12 @@ def test_a_reversed_range_is_an_argument_error(capsys: pytest.CaptureFixture[str
         parser.parse_args(["export", "--start", "2026-09-02", "--end", "2026-09-01", "-o", "x.csv"])
     assert exit_.value.code == 2
     assert capsys.readouterr().err == "k8s-cost-etl export: error: --start 2026-09-02 is after --end 2026-09-01\n"
+
+
+def test_allow_removal_is_a_flag_of_backfill_and_run_only() -> None:
+    build = parser.build_parser()
+    assert build.parse_args(["run", "--allow-removal"]).allow_removal
+    assert not build.parse_args(["run"]).allow_removal
+    assert build.parse_args(["backfill", "--start", "2026-01-01", "--end", "2026-01-02", "--allow-removal"]).allow_removal
+    with pytest.raises(SystemExit):
+        build.parse_args(["schedule", "--allow-removal"])
