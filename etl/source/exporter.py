@@ -8,7 +8,7 @@ from functools import partial
 import pandas as pd
 
 from etl.model import HEALTHY_MINUTES_COLUMN, KEY_COLUMNS, UNHEALTHY_MINUTES_COLUMN, HourRange
-from etl.source.fetch import fetch_hourly, merge_columns
+from etl.source.fetch import AccountQuery, fetch_hourly, merge_columns
 from etl.source.parallel import fetch_concurrently
 from etl.source.promql import (
     EXPORTER_GROUPING,
@@ -41,14 +41,17 @@ def fetch_exporter_gauges(
     columns = [column for column in EXPORTER_METRICS if column not in absent]
     if not accounts:  # an empty account matcher would match every account: ask nothing
         return pd.DataFrame(columns=[*CLUSTER_KEYS, *MINUTE_COLUMNS.values(), *columns])
-    calls = [partial(fetch_hourly, client, exporter_gauge(EXPORTER_METRICS[column], account_label, accounts,
-                                                          trailing_24h),
-                     column, hours, account_label, EXPORTER_GROUPING, EXPORTER_METRICS[column])
+    def gauge(metric: str) -> AccountQuery:
+        return AccountQuery.of(lambda some: exporter_gauge(metric, account_label, some, trailing_24h), accounts)
+
+    calls = [partial(fetch_hourly, client, gauge(EXPORTER_METRICS[column]), column, hours, account_label,
+                     EXPORTER_GROUPING, EXPORTER_METRICS[column])
              for column in columns]
-    calls.append(partial(fetch_hourly, client, exporter_coverage(account_label, accounts), "minutes", hours,
-                         account_label, [*EXPORTER_GROUPING, MINUTES_LABEL], EXPORTER_PRESENCE_METRIC))
-    *frames, coverage = fetch_concurrently(calls, client.max_concurrent_queries)
-    minutes = (coverage.pivot_table(index=CLUSTER_KEYS, columns=MINUTES_LABEL, values="minutes", aggfunc="sum")
+    coverage = AccountQuery.of(lambda some: exporter_coverage(account_label, some), accounts)
+    calls.append(partial(fetch_hourly, client, coverage, "minutes", hours, account_label,
+                         [*EXPORTER_GROUPING, MINUTES_LABEL], EXPORTER_PRESENCE_METRIC))
+    *frames, minutes_frame = fetch_concurrently(calls, client.max_concurrent_queries)
+    minutes = (minutes_frame.pivot_table(index=CLUSTER_KEYS, columns=MINUTES_LABEL, values="minutes", aggfunc="sum")
                .reindex(columns=list(MINUTE_COLUMNS)).fillna(0).astype("int64").rename(columns=MINUTE_COLUMNS)
                .reset_index())
     gauges = merge_columns(frames, CLUSTER_KEYS)
