@@ -39,20 +39,17 @@ MAX_POINTS_PER_SERIES = 11_000
 # up to thanos.retries more, waiting backoff_seconds x 2^n between them but never more than this.
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF_SECONDS = 30
-# Refusals of a query as too large for a limit, by the text of the error field (whatever the status:
-# Prometheus and Thanos Query answer HTTP 422 "execution", a query-frontend HTTP 400 "bad_data").
-# Asked again, the same query is refused again, so it is not retried; its parts (a shorter range,
-# fewer accounts) may pass, and etl.source.fetch asks them. Texts that name a limit on samples,
-# chunks, bytes or the range's length: a shorter range lessens them.
+# Refusals of a query as too large, by their error text whatever the status (Prometheus, Thanos Query:
+# HTTP 422 "execution"; a query-frontend: 400). Not retried (refused again); its parts may pass and
+# etl.source.fetch asks them. Limits on samples, chunks, bytes, range length: a shorter range helps.
 TOO_MANY_SAMPLES = (
     "would load too many samples into memory",  # Prometheus / Thanos Query engine, --query.max-samples
-    "exceeded chunks limit",  # Thanos Store, --store.limits.request-samples (counted in chunks)
-    "exceeded bytes limit",  # Thanos Store, its bytes limit
+    "exceeded chunks limit", "exceeded bytes limit",  # Thanos Store, --store.limits.request-samples (in chunks)
     "failed to send samples",  # Thanos Query / Sidecar / Store, --store.grpc.samples-limit
     "exceeded sample limit",  # Prometheus remote read behind a Thanos Sidecar, --storage.remote.read-sample-limit
     "the query time range exceeds the limit",  # query-frontend, --query-range.max-query-length
 )
-# Texts that name a limit on series: fewer accounts lessen it, a shorter range hardly does.
+# Limits on series: fewer accounts lessen them, a shorter range hardly does.
 TOO_MANY_SERIES = (
     "exceeded series limit",  # Thanos Store, --store.limits.request-series
     "failed to send series",  # Thanos Query / Sidecar / Store, --store.grpc.series-limit
