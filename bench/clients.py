@@ -71,6 +71,7 @@ def _hour_start(ts: float) -> str:
 def spec(accounts: list[str]) -> dict[str, Any]:
     """What the floor and the naive client need to know of the tool (called by the driver)."""
     from etl.model import COST_COLUMNS, EFFICIENCY_COLUMNS
+    from etl.source import plain
     from etl.source import promql as q
 
     by_node, by_volume = f"{ACCOUNT}, node", f"{ACCOUNT}, persistentvolume, volumename"
@@ -83,11 +84,12 @@ def spec(accounts: list[str]) -> dict[str, Any]:
     raw = [f"sum by ({by}) (avg_over_time({metric}{{selector}}[1h]))" for metric, by in grouped]
     raw.append(f"sum by ({ACCOUNT}) (rate({q.CPU_USAGE_METRIC}{{selector}}[1h]))")
     exporter = {**q.EXPORTER_METRICS, "scrape_success": q.EXPORTER_HEALTH_METRIC}
-    # The same gauges in the tool's own query forms (etl.source.promql), for all accounts at once:
-    # each gauge's time-weighted hour, and the exporter's healthy and failed minutes.
-    tool_form = {column: q.exporter_gauge(metric, ACCOUNT, [], trailing_24h=False)
+    # The same gauges in the tool's own query forms for all accounts at once: each gauge's
+    # time-weighted hour and the exporter's healthy minutes, in the plain forms the tool asks for a
+    # chunk it holds clean, as the fleet's are (etl.source.plain; without its check query).
+    tool_form = {column: plain.exporter_gauge_plain(metric, ACCOUNT, [], trailing_24h=False)
                  for column, metric in q.EXPORTER_METRICS.items()}
-    tool_form["scrape_success"] = q.exporter_coverage(ACCOUNT, [])
+    tool_form["scrape_success"] = plain.exporter_coverage_plain(ACCOUNT, [])
     return {"accounts": accounts, "exporter": exporter, "exporter_tool_form": tool_form, "raw": raw,
             "raw_tool_form": _raw_tool_form(), "costs": COST_COLUMNS, "efficiencies": EFFICIENCY_COLUMNS}
 
