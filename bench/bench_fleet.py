@@ -117,6 +117,7 @@ def run_variant(variant: str, fleet: Fleet, prometheus: LocalPrometheus, engine:
     prom_before, pg_before = process_tree_cpu(prom), process_tree_cpu(postmaster)
     libpq = db_url.replace("postgresql+psycopg2://", "postgresql://", 1)
     kind, settings = contender(variant)
+    name = variant.replace("/", "_")  # for file names
     env = {**os.environ, "THANOS_URL": prometheus.url, "DATABASE_URL": libpq, "LOG_LEVEL": "WARNING",
            "THANOS_RETRIES": "0", **settings}
     (work / "spec.json").write_text(json.dumps(spec(naive_accounts)))
@@ -127,7 +128,7 @@ def run_variant(variant: str, fleet: Fleet, prometheus: LocalPrometheus, engine:
         extra = [*tool_args, *(["--shard", f"{index}/{shards}"] if shards > 1 else [])] if kind == "tool" else []
         command = [sys.executable, str(HERE / "clients.py"), kind, "--thanos", prometheus.url, "--db", libpq,
                    "--first", str(fleet.first_day), "--last", str(fleet.last_day), "--spec",
-                   str(work / "spec.json"), "--out", str(work / f"{variant}-{index}.json"), *extra]
+                   str(work / "spec.json"), "--out", str(work / f"{name}-{index}.json"), *extra]
         if profile and kind == "tool":
             # py-spy's collapsed stacks of the tool (one file per shard): where its time goes; with
             # idle samples (waiting on Thanos or PostgreSQL) unless BENCH_CPU_PROFILE is set.
@@ -144,7 +145,7 @@ def run_variant(variant: str, fleet: Fleet, prometheus: LocalPrometheus, engine:
         cpu += usage.ru_utime + usage.ru_stime
     wall = time.perf_counter() - started
     time.sleep(0.3)  # let the postmaster reap the contender's backends (their CPU is counted then)
-    counts = [json.loads((work / f"{variant}-{index}.json").read_text()) for index in range(count)]
+    counts = [json.loads((work / f"{name}-{index}.json").read_text()) for index in range(count)]
     rows = hourly_rows(engine)
     peak = max(c["peak_mb"] for c in counts)
     return Measure(wall, cpu, process_tree_cpu(prom) - prom_before, process_tree_cpu(postmaster) - pg_before,
