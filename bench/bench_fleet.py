@@ -4,9 +4,15 @@ in one run, on a real Prometheus serving a cached synthetic fleet and an embedde
     .venv/bin/python bench/bench_fleet.py --accounts 100 --days 30 [--raw-share 0.1] [--repeat 3]
         [--variants tool,floor,naive] [--naive-accounts 50] [--shards 2] [--tool-args "..."]
 
+A variant ``tool@chunk=7@claim=25@conc=2`` is the tool with those settings (THANOS_CHUNK_DAYS,
+ACCOUNTS_PER_CLAIM, THANOS_MAX_CONCURRENT_QUERIES), to compare settings side by side in one run;
+``tool@src=DIR`` is the tool of the source tree DIR (e.g. ``git archive main | tar -x -C DIR``), to
+compare code before and after a change side by side.
+
 Each contender runs as its own process (bench/clients.py), on empty tables. Per contender it prints
 the wall time (median of the repeats), hourly rows/s, requests sent and samples received, the CPU
-seconds of the process, of Prometheus and of PostgreSQL, and the peak RSS of the process; then the
+seconds of the process, of Prometheus and of PostgreSQL, the peak RSS of the process and the most
+samples one of its range queries held at once in Prometheus (``stats=all``); then the
 ratios, the checksum of the tool's tables (equal before and after an optimisation means the money
 did not change) and an extrapolation to 10,000 accounts x 365 days from the measured CPU seconds.
 The machine is shared and noisy: compare within one run, and repeat.
@@ -39,6 +45,14 @@ from etl.store.embedded import embedded_database_url
 HERE = Path(__file__).resolve().parent
 TABLES = "k8s_hourly_costs, k8s_daily_costs, etl_backfill_chunks, etl_account_state, etl_runs"
 TARGET_ACCOUNT_DAYS = 10_000 * 365
+SETTING_ALIASES = {"chunk": "THANOS_CHUNK_DAYS", "claim": "ACCOUNTS_PER_CLAIM", "conc": "THANOS_MAX_CONCURRENT_QUERIES",
+                   "src": "BENCH_SOURCE"}
+
+
+def contender(variant: str) -> tuple[str, dict[str, str]]:
+    """``tool@chunk=7`` -> ("tool", {"THANOS_CHUNK_DAYS": "7"})."""
+    kind, *settings = variant.split("@")
+    return kind, {SETTING_ALIASES.get(key, key): value for key, value in (item.split("=", 1) for item in settings)}
 
 
 @dataclass
@@ -51,6 +65,7 @@ class Measure:
     queries: int
     points: int
     rows: int
+    peak_samples: int  # the most samples one range query held at once in Prometheus
 
 
 @dataclass
@@ -101,18 +116,20 @@ def run_variant(variant: str, fleet: Fleet, prometheus: LocalPrometheus, engine:
     prom = psutil.Process(prometheus.pid)
     prom_before, pg_before = process_tree_cpu(prom), process_tree_cpu(postmaster)
     libpq = db_url.replace("postgresql+psycopg2://", "postgresql://", 1)
+    kind, settings = contender(variant)
+    name = variant.replace("/", "_")  # for file names
     env = {**os.environ, "THANOS_URL": prometheus.url, "DATABASE_URL": libpq, "LOG_LEVEL": "WARNING",
-           "THANOS_RETRIES": "0"}
+           "THANOS_RETRIES": "0", **settings}
     (work / "spec.json").write_text(json.dumps(spec(naive_accounts)))
     processes = []
     started = time.perf_counter()
-    count = shards if variant == "tool" else 1
+    count = shards if kind == "tool" else 1
     for index in range(count):
-        extra = [*tool_args, *(["--shard", f"{index}/{shards}"] if shards > 1 else [])] if variant == "tool" else []
-        command = [sys.executable, str(HERE / "clients.py"), variant, "--thanos", prometheus.url, "--db", libpq,
+        extra = [*tool_args, *(["--shard", f"{index}/{shards}"] if shards > 1 else [])] if kind == "tool" else []
+        command = [sys.executable, str(HERE / "clients.py"), kind, "--thanos", prometheus.url, "--db", libpq,
                    "--first", str(fleet.first_day), "--last", str(fleet.last_day), "--spec",
-                   str(work / "spec.json"), "--out", str(work / f"{variant}-{index}.json"), *extra]
-        if profile and variant == "tool":
+                   str(work / "spec.json"), "--out", str(work / f"{name}-{index}.json"), *extra]
+        if profile and kind == "tool":
             # py-spy's collapsed stacks of the tool (one file per shard): where its time goes; with
             # idle samples (waiting on Thanos or PostgreSQL) unless BENCH_CPU_PROFILE is set.
             idle = [] if os.environ.get("BENCH_CPU_PROFILE") else ["--idle"]
@@ -128,26 +145,28 @@ def run_variant(variant: str, fleet: Fleet, prometheus: LocalPrometheus, engine:
         cpu += usage.ru_utime + usage.ru_stime
     wall = time.perf_counter() - started
     time.sleep(0.3)  # let the postmaster reap the contender's backends (their CPU is counted then)
-    counts = [json.loads((work / f"{variant}-{index}.json").read_text()) for index in range(count)]
+    counts = [json.loads((work / f"{name}-{index}.json").read_text()) for index in range(count)]
     rows = hourly_rows(engine)
     peak = max(c["peak_mb"] for c in counts)
     return Measure(wall, cpu, process_tree_cpu(prom) - prom_before, process_tree_cpu(postmaster) - pg_before,
-                   peak, sum(c["queries"] for c in counts), sum(c["points"] for c in counts), rows)
+                   peak, sum(c["queries"] for c in counts), sum(c["points"] for c in counts), rows,
+                   max(c.get("peak_samples", 0) for c in counts))
 
 
 def print_results(fleet: Fleet, results: Results, naive_share: float, checksums: set[str]) -> None:
     print(f"\n{fleet}: medians of {len(next(iter(results.runs.values())))} run(s)")
-    print(f"{'':<6} {'wall s':>8} {'rows/s':>9} {'requests':>9} {'samples':>11} {'cpu s':>7} "
-          f"{'prom cpu':>9} {'pg cpu':>7} {'peak RSS':>9}")
+    print(f"{'':<22} {'wall s':>8} {'rows/s':>9} {'requests':>9} {'samples':>11} {'cpu s':>7} "
+          f"{'prom cpu':>9} {'pg cpu':>7} {'peak RSS':>9} {'peak held':>11}")
     for variant in results.runs:
         scale = 1 / naive_share if variant == "naive" else 1.0
         wall = results.median(variant, "wall") * scale
         rows = results.median(variant, "rows") * scale
-        print(f"{variant:<6} {wall:>8.1f} {rows / wall:>9,.0f} {results.median(variant, 'queries') * scale:>9,.0f} "
+        print(f"{variant:<22} {wall:>8.1f} {rows / wall:>9,.0f} {results.median(variant, 'queries') * scale:>9,.0f} "
               f"{results.median(variant, 'points') * scale:>11,.0f} {results.median(variant, 'cpu') * scale:>7.1f} "
               f"{results.median(variant, 'prometheus_cpu') * scale:>9.1f} "
               f"{results.median(variant, 'postgres_cpu') * scale:>7.1f} "
-              f"{results.median(variant, 'peak_rss_mb'):>6,.0f} MB")
+              f"{results.median(variant, 'peak_rss_mb'):>6,.0f} MB "
+              f"{results.median(variant, 'peak_samples'):>11,.0f}")
     if naive_share < 1:
         print(f"(naive measured on {naive_share:.0%} of the accounts and scaled up)")
     walls = {v: results.median(v, "wall") * (1 / naive_share if v == "naive" else 1) for v in results.runs}
@@ -159,9 +178,13 @@ def print_results(fleet: Fleet, results: Results, naive_share: float, checksums:
             print(f"   naive/tool = {walls['naive'] / walls['tool']:.2f}   naive/floor = "
                   f"{walls['naive'] / walls['floor']:.2f}", end="")
         print()
+    for variant in walls:
+        if variant != "tool" and contender(variant)[0] == "tool" and "floor" in walls:
+            print(f"{variant}/floor = {walls[variant] / walls['floor']:.2f}x   "
+                  f"{variant}/tool = {walls[variant] / walls.get('tool', float('nan')):.2f}x")
     if "tool" in results.runs:
         print(f"tool output checksum (hourly/daily): {', '.join(sorted(checksums))}"
-              + ("" if len(checksums) == 1 else "   <- DIFFERS between repeats"))
+              + ("" if len(checksums) == 1 else "   <- DIFFERS between runs (the money changed)"))
         extrapolate(fleet, results)
 
 
@@ -213,6 +236,7 @@ def main() -> None:
     results, checksums = Results(), set()
     with tempfile.TemporaryDirectory() as work_dir, LocalPrometheus([], blocks=blocks) as prometheus:
         work = Path(work_dir)
+        work.chmod(0o711)  # as root the embedded server runs as another user, which must traverse it
         db_url = embedded_database_url(work / "pg")
         engine = create_engine(db_url)
         migrate(engine)
@@ -224,11 +248,12 @@ def main() -> None:
             for variant in variants:
                 measure = run_variant(variant, fleet, prometheus, engine, db_url, postmaster, work,
                                       naive_accounts, args.tool_args.split(), args.shards, args.py_spy)
-                if variant == "tool":
+                if contender(variant)[0] == "tool":
                     checksums.add(checksum(engine))
                 results.runs.setdefault(variant, []).append(measure)
                 print(f"  run {repeat + 1} {variant}: {measure.wall:.1f} s, {measure.rows:,} rows, "
-                      f"{measure.queries:,} requests, peak {measure.peak_rss_mb:.0f} MB", flush=True)
+                      f"{measure.queries:,} requests, peak {measure.peak_rss_mb:.0f} MB, "
+                      f"prometheus cpu {measure.prometheus_cpu:.1f} s", flush=True)
         engine.dispose()
     print_results(fleet, results, naive_share, checksums)
 

@@ -21,6 +21,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterable
@@ -29,6 +30,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if os.environ.get("BENCH_SOURCE"):  # the tool of another checkout (bench_fleet.py's tool@src=DIR)
+    sys.path.insert(0, os.environ["BENCH_SOURCE"])
 
 ACCOUNT = "tenant_id"
 HOUR = 3600
@@ -38,16 +41,24 @@ class Counter:
     def __init__(self) -> None:
         self.queries = 0
         self.points = 0
+        self.peak_samples = 0  # the most samples one range query held at once (Prometheus' stats)
         self.lock = threading.Lock()  # the tool's queries run in several threads
+
+    def held(self, data: Any) -> None:
+        peak = int(((data.get("stats") or {}).get("samples") or {}).get("peakSamples", 0))
+        with self.lock:
+            self.peak_samples = max(self.peak_samples, peak)
 
 
 def _query_range(session: Any, url: str, counter: Counter, query: str, first: date, last: date) -> list[Any]:
     start = datetime(first.year, first.month, first.day, tzinfo=UTC).timestamp() + HOUR
     end = datetime(last.year, last.month, last.day, tzinfo=UTC).timestamp() + 24 * HOUR
     response = session.post(f"{url}/api/v1/query_range", timeout=600,
-                            data={"query": query, "start": start, "end": end, "step": HOUR})
+                            data={"query": query, "start": start, "end": end, "step": HOUR, "stats": "all"})
     response.raise_for_status()
-    result: list[Any] = response.json()["data"]["result"]
+    data = response.json()["data"]
+    counter.held(data)
+    result: list[Any] = data["result"]
     counter.queries += 1
     counter.points += sum(len(series["values"]) for series in result)
     return result
@@ -60,6 +71,7 @@ def _hour_start(ts: float) -> str:
 def spec(accounts: list[str]) -> dict[str, Any]:
     """What the floor and the naive client need to know of the tool (called by the driver)."""
     from etl.model import COST_COLUMNS, EFFICIENCY_COLUMNS
+    from etl.source import plain
     from etl.source import promql as q
 
     by_node, by_volume = f"{ACCOUNT}, node", f"{ACCOUNT}, persistentvolume, volumename"
@@ -72,9 +84,12 @@ def spec(accounts: list[str]) -> dict[str, Any]:
     raw = [f"sum by ({by}) (avg_over_time({metric}{{selector}}[1h]))" for metric, by in grouped]
     raw.append(f"sum by ({ACCOUNT}) (rate({q.CPU_USAGE_METRIC}{{selector}}[1h]))")
     exporter = {**q.EXPORTER_METRICS, "scrape_success": q.EXPORTER_HEALTH_METRIC}
-    # The same gauges in the tool's own query form (etl.source.promql), for all accounts at once.
-    tool_form = {column: q.hourly_average(metric, ACCOUNT, []) for column, metric in q.EXPORTER_METRICS.items()}
-    tool_form["scrape_success"] = q.hourly_minimum(q.EXPORTER_HEALTH_METRIC, ACCOUNT, [])
+    # The same gauges in the tool's own query forms for all accounts at once: each gauge's
+    # time-weighted hour and the exporter's healthy minutes, in the plain forms the tool asks for a
+    # chunk it holds clean, as the fleet's are (etl.source.plain; without its check query).
+    tool_form = {column: plain.exporter_gauge_plain(metric, ACCOUNT, [], trailing_24h=False)
+                 for column, metric in q.EXPORTER_METRICS.items()}
+    tool_form["scrape_success"] = plain.exporter_coverage_plain(ACCOUNT, [])
     return {"accounts": accounts, "exporter": exporter, "exporter_tool_form": tool_form, "raw": raw,
             "raw_tool_form": _raw_tool_form(), "costs": COST_COLUMNS, "efficiencies": EFFICIENCY_COLUMNS}
 
@@ -93,15 +108,21 @@ class _QueryRecorder:
 
 
 def _raw_tool_form() -> list[str]:
-    """The tool's own Phase 1 queries for every account (the first: CPU allocations by node)."""
+    """The tool's own Phase 1 queries for every account (the first: the sampling probe of CPU
+    allocations, which has a series per account-hour with samples): the probes and lookback
+    queries; no hold, as the fleet is scraped every 5 minutes."""
     from datetime import date as day
 
     from etl.model import HourRange
+    from etl.source.promql import account_selector
     from etl.source.raw import fetch_raw_metrics
 
     recorder = _QueryRecorder()
-    fetch_raw_metrics(recorder, ACCOUNT, [], HourRange.for_days(day(2025, 1, 1), day(2025, 1, 1)))  # type: ignore[arg-type]
-    return recorder.queries
+    placeholder = "every-account"  # asked for one account, then its matcher widened to all of them
+    fetch_raw_metrics(recorder, ACCOUNT, [placeholder],  # type: ignore[arg-type]
+                      HourRange.for_days(day(2025, 1, 1), day(2025, 1, 1)))
+    one, every = account_selector(ACCOUNT, [placeholder]), account_selector(ACCOUNT, [])
+    return [query.replace(one, every) for query in recorder.queries]
 
 
 def _rows(spec: dict[str, Any], exporter: dict[str, list[Any]], raw_presence: list[Any]) -> list[tuple[Any, ...]]:
@@ -202,10 +223,14 @@ def tool(args: argparse.Namespace, counter: Counter) -> int:
             counter.points += sum(len(series.points) for series in answer)
         return answer
 
-    def counted_call(self: ThanosClient, *a: Any, **k: Any) -> Any:
+    def counted_call(self: ThanosClient, method: str, path: str, params: dict[str, Any]) -> Any:
         with counter.lock:
             counter.queries += 1
-        return call(self, *a, **k)
+        if path.endswith("/query_range"):  # Prometheus' stats: the samples the query held at once
+            data = call(self, method, path, {**params, "stats": "all"})
+            counter.held(data)
+            return data
+        return call(self, method, path, params)
 
     ThanosClient.query_range = counted_range  # type: ignore[method-assign]
     ThanosClient._call = counted_call  # type: ignore[method-assign]
@@ -237,7 +262,7 @@ def main(argv: Iterable[str] | None = None) -> None:
     status = Path("/proc/self/status").read_text()
     peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
     Path(args.out).write_text(json.dumps({"queries": counter.queries, "points": counter.points, "rows": rows,
-                                          "peak_mb": peak_kb / 1024}))
+                                          "peak_mb": peak_kb / 1024, "peak_samples": counter.peak_samples}))
 
 
 if __name__ == "__main__":

@@ -9,9 +9,10 @@ from typing import Literal
 
 import pandas as pd
 
-from etl.model import HEALTHY_MINUTES_COLUMN, KEY_COLUMNS, UNHEALTHY_MINUTES_COLUMN, HourRange
-from etl.source.fetch import fetch_hourly, merge_columns
+from etl.model import EXPORTER_PRESENCE_COLUMN, HEALTHY_MINUTES_COLUMN, KEY_COLUMNS, UNHEALTHY_MINUTES_COLUMN, HourRange
+from etl.source.fetch import AccountQuery, fetch_hourly, merge_columns
 from etl.source.parallel import fetch_concurrently
+from etl.source.plain import clean_columns, exporter_coverage_plain, exporter_gauge_plain
 from etl.source.promql import (
     EXPORTER_GROUPING,
     EXPORTER_METRICS,
@@ -53,8 +54,9 @@ def fetch_exporter_gauges(
     without a real sample of the presence gauge has no row). See etl.source.promql for the windows.
 
     Columns in ``absent`` (optional gauges discovery found no account of these publishing) are not
-    asked for: the frame lacks them, as the costing allows. The queries run concurrently
-    (``thanos.max_concurrent_queries``).
+    asked for: the frame lacks them, as the costing allows. A gauge the chunk holds clean is asked
+    in its plain form (etl.source.plain: the same figures, far less work for Thanos). The queries
+    run concurrently (``thanos.max_concurrent_queries``).
     """
     return fetch_exporter_answer(client, account_label, accounts, hours, trailing_24h, absent).gauges
 
@@ -68,15 +70,23 @@ def fetch_exporter_answer(
     if not accounts:  # an empty account matcher would match every account: ask nothing
         empty = pd.DataFrame(columns=[*CLUSTER_KEYS, *MINUTE_COLUMNS.values(), *columns])
         return ExporterAnswer(empty, empty, pd.DataFrame(columns=[*KEY_COLUMNS, "column"]))
+    clean = clean_columns(client, {column: EXPORTER_METRICS[column] for column in columns}, account_label, accounts,
+                          hours)
+
+    def gauge(column: str) -> AccountQuery:
+        form = exporter_gauge_plain if column in clean else exporter_gauge
+        return AccountQuery.of(lambda some: form(EXPORTER_METRICS[column], account_label, some, trailing_24h), accounts)
+
     census: list[pd.DataFrame] = []
-    calls = [partial(fetch_hourly, client, exporter_gauge(EXPORTER_METRICS[column], account_label, accounts,
-                                                          trailing_24h),
-                     column, hours, account_label, EXPORTER_GROUPING, EXPORTER_METRICS[column], census)
+    calls = [partial(fetch_hourly, client, gauge(column), column, hours, account_label,
+                     EXPORTER_GROUPING, EXPORTER_METRICS[column], census)
              for column in columns]
-    calls.append(partial(fetch_hourly, client, exporter_coverage(account_label, accounts), "minutes", hours,
-                         account_label, [*EXPORTER_GROUPING, MINUTES_LABEL], EXPORTER_PRESENCE_METRIC))
-    *frames, coverage = fetch_concurrently(calls, client.max_concurrent_queries)
-    minutes = (coverage.pivot_table(index=CLUSTER_KEYS, columns=MINUTES_LABEL, values="minutes", aggfunc="sum")
+    covered = exporter_coverage_plain if EXPORTER_PRESENCE_COLUMN in clean else exporter_coverage
+    coverage = AccountQuery.of(lambda some: covered(account_label, some), accounts)
+    calls.append(partial(fetch_hourly, client, coverage, "minutes", hours, account_label,
+                         [*EXPORTER_GROUPING, MINUTES_LABEL], EXPORTER_PRESENCE_METRIC))
+    *frames, minutes_frame = fetch_concurrently(calls, client.max_concurrent_queries)
+    minutes = (minutes_frame.pivot_table(index=CLUSTER_KEYS, columns=MINUTES_LABEL, values="minutes", aggfunc="sum")
                .reindex(columns=list(MINUTE_COLUMNS)).fillna(0).astype("int64").rename(columns=MINUTE_COLUMNS)
                .reset_index())
     gauges = merge_columns(frames, CLUSTER_KEYS)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from etl.model import ACCOUNT_COLUMN, HOUR, KEY_COLUMNS, HourRange
-from etl.source.fetch import fetch_hourly
+from etl.source.fetch import AccountQuery, fetch_hourly
 from etl.source.promql import (
     DENSE_SAMPLES,
     DENSITY_WINDOW_MINUTES,
@@ -79,9 +79,14 @@ def fetch_presence(client: ThanosClient, presence: Presence, column: str, hours:
     ``by`` labels, in ``column``): the lookback query for all, and for the account-hours sampled
     less often than the lookback holds, one query per hold."""
     metric, label, by = presence.metric, account_label, list(presence.by)
-    density = fetch_hourly(client, presence.density(label, accounts), "samples", hours, label, (), metric)
+
+    def held_for(hold: int | None, of_accounts: Sequence[str]) -> AccountQuery:
+        return AccountQuery.of(lambda some: presence.query(label, some, hold), of_accounts)
+
+    probe = AccountQuery.of(lambda some: presence.density(label, some), accounts)
+    density = fetch_hourly(client, probe, "samples", hours, label, (), metric)
     holds = density.assign(**{HOLD_COLUMN: density["samples"].map(hold_minutes)}).dropna(subset=[HOLD_COLUMN])
-    figures = fetch_hourly(client, presence.query(label, accounts), column, hours, label, by, metric)
+    figures = fetch_hourly(client, held_for(None, accounts), column, hours, label, by, metric)
     if holds.empty:
         return figures
     parts = [_keyed(figures, holds, keep=False)]
@@ -92,7 +97,7 @@ def fetch_presence(client: ThanosClient, presence: Presence, column: str, hours:
         span = HourRange(held["hour_start"].min().to_pydatetime(), held["hour_start"].max().to_pydatetime() + HOUR)
         log.debug("%s, %s: %d account-hour(s) of %d account(s) held %d minutes", metric, span, len(held),
                   len(held_accounts), hold)
-        answer = fetch_hourly(client, presence.query(label, held_accounts, hold), column, span, label, by, metric)
+        answer = fetch_hourly(client, held_for(hold, held_accounts), column, span, label, by, metric)
         parts.append(_keyed(answer, held, keep=True))
     return pd.concat(parts, ignore_index=True).sort_values([*KEY_COLUMNS, *by]).reset_index(drop=True)
 

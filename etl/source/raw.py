@@ -15,7 +15,7 @@ import pandas as pd
 
 from etl.costing.raw import RawMetrics
 from etl.model import NODE_LABEL, VOLUME_LABEL, VOLUME_NAME_LABEL, HourRange
-from etl.source.fetch import fetch_hourly
+from etl.source.fetch import AccountQuery, fetch_hourly
 from etl.source.hold import Presence, fetch_presence
 from etl.source.parallel import fetch_concurrently
 from etl.source.promql import (
@@ -58,14 +58,15 @@ def fetch_raw_metrics(
         # answers its empty frame without a request.
         hours = HourRange(hours.start, hours.start)
 
-    def fetch(metric: str, query: str, column: str, by: Sequence[str] = ()) -> Callable[[], pd.DataFrame]:
-        return partial(fetch_hourly, client, query, column, hours, label, by, metric)
+    def fetch(metric: str, query: Callable[[Sequence[str]], str], column: str,
+              by: Sequence[str] = ()) -> Callable[[], pd.DataFrame]:
+        return partial(fetch_hourly, client, AccountQuery.of(query, accounts), column, hours, label, by, metric)
 
     def present(presence: Presence, column: str) -> Callable[[], pd.DataFrame]:
         return partial(fetch_presence, client, presence, column, hours, label, accounts)
 
-    def price(metric: str, by: Sequence[str]) -> str:
-        return hourly_price(metric, label, accounts, by)
+    def price(metric: str, by: Sequence[str]) -> Callable[[], pd.DataFrame]:
+        return fetch(metric, lambda some: hourly_price(metric, label, some, by), "price", by)
 
     node, volume_names = [NODE_LABEL], [VOLUME_LABEL, VOLUME_NAME_LABEL]
     used_cpu = CPU_USAGE_METRIC
@@ -73,12 +74,12 @@ def fetch_raw_metrics(
         cpu_allocation=present(CPU_ALLOCATION, "cores"),
         ram_allocation=present(RAM_ALLOCATION, "bytes"),
         pvc_allocation=present(PVC_ALLOCATION, "bytes"),
-        cpu_price=fetch(CPU_PRICE_METRIC, price(CPU_PRICE_METRIC, node), "price", node),
-        ram_price=fetch(RAM_PRICE_METRIC, price(RAM_PRICE_METRIC, node), "price", node),
-        pv_price=fetch(PV_PRICE_METRIC, price(PV_PRICE_METRIC, volume_names), "price", volume_names),
+        cpu_price=price(CPU_PRICE_METRIC, node),
+        ram_price=price(RAM_PRICE_METRIC, node),
+        pv_price=price(PV_PRICE_METRIC, volume_names),
         load_balancer=present(LOAD_BALANCERS, "cost"),
-        cpu_usage=fetch(used_cpu, hourly_counter_rate(used_cpu, label, accounts, USAGE_IDENTITY, REAL_CONTAINERS),
-                        "cores"),
+        cpu_usage=fetch(used_cpu, lambda some: hourly_counter_rate(used_cpu, label, some, USAGE_IDENTITY,
+                                                                   REAL_CONTAINERS), "cores"),
         ram_usage=present(WORKING_SET, "bytes"),
     )
     frames = fetch_concurrently(list(calls.values()), client.max_concurrent_queries)

@@ -39,10 +39,36 @@ MAX_POINTS_PER_SERIES = 11_000
 # up to thanos.retries more, waiting backoff_seconds x 2^n between them but never more than this.
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF_SECONDS = 30
+# Refusals of a query as too large, by their error text whatever the status (Prometheus, Thanos Query:
+# HTTP 422 "execution"; a query-frontend: 400). Not retried (refused again); its parts may pass and
+# etl.source.fetch asks them. Limits on samples, chunks, bytes, range length: a shorter range helps.
+TOO_MANY_SAMPLES = (
+    "would load too many samples into memory",  # Prometheus / Thanos Query engine, --query.max-samples
+    "exceeded chunks limit", "exceeded bytes limit",  # Thanos Store, --store.limits.request-samples (in chunks)
+    "failed to send samples",  # Thanos Query / Sidecar / Store, --store.grpc.samples-limit
+    "exceeded sample limit",  # Prometheus remote read behind a Thanos Sidecar, --storage.remote.read-sample-limit
+    "the query time range exceeds the limit",  # query-frontend, --query-range.max-query-length
+)
+# Limits on series: fewer accounts lessen them, a shorter range hardly does.
+TOO_MANY_SERIES = (
+    "exceeded series limit",  # Thanos Store, --store.limits.request-series
+    "failed to send series",  # Thanos Query / Sidecar / Store, --store.grpc.series-limit
+)
 
 
 class _RetryableError(ThanosError):
     """A failure worth another attempt (connection trouble, 429, 5xx)."""
+
+
+class QueryTooLargeError(ThanosError):
+    """Thanos (or Prometheus) refused a query as too large for one of its limits (TOO_MANY_SAMPLES,
+    TOO_MANY_SERIES). ``reason``: its error text (redacted, cut); ``per_series``: the limit counts
+    series, which fewer accounts lessen better than a shorter range."""
+
+    def __init__(self, message: str, reason: str, per_series: bool) -> None:
+        self.reason = reason
+        self.per_series = per_series
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -156,15 +182,19 @@ class ThanosClient:
             raise _RetryableError(f"Thanos at {self.safe_url} timed out on {path}") from None
         except requests.RequestException as exc:
             raise ThanosError(f"request to Thanos at {self.safe_url} failed: {type(exc).__name__}") from None
-        if response.status_code in RETRYABLE_STATUS:
-            raise _RetryableError(f"Thanos at {self.safe_url} answered HTTP {response.status_code} on {path}")
         try:
             body = response.json()
         except ValueError:
+            body = None
+        if isinstance(body, dict) and body.get("status") == "error":
+            self._refuse_if_too_large(str(body.get("error", "")), path, response.status_code)
+        if response.status_code in RETRYABLE_STATUS:
+            raise _RetryableError(f"Thanos at {self.safe_url} answered HTTP {response.status_code} on {path}")
+        if body is None:
             raise ThanosError(
                 f"Thanos at {self.safe_url} answered HTTP {response.status_code} on {path} with a body "
                 "that is not JSON (is THANOS_URL the query API?)"
-            ) from None
+            )
         if not isinstance(body, dict) or body.get("status") != "success":
             detail = body.get("error", "no error text") if isinstance(body, dict) else "malformed body"
             # Upstream text is quoted redacted and short: a proxy may echo the request, token included.
@@ -178,6 +208,15 @@ class ThanosClient:
         if "data" not in body:
             raise ThanosError(f"Thanos at {self.safe_url} answered {path} without data")
         return body["data"]
+
+    def _refuse_if_too_large(self, error: str, path: str, status: int) -> None:
+        """Raise QueryTooLargeError when ``error`` (an error answer's text) names a size limit."""
+        text = error.lower()
+        per_series = any(marker in text for marker in TOO_MANY_SERIES)
+        if per_series or any(marker in text for marker in TOO_MANY_SAMPLES):
+            reason = redact(error, MAX_UPSTREAM_TEXT)
+            raise QueryTooLargeError(f"Thanos at {self.safe_url} refused {path} as too large (HTTP {status}): "
+                                     f"{reason}", reason, per_series)
 
     def _call(self, method: str, path: str, params: dict[str, Any]) -> Any:
         started = time.monotonic()

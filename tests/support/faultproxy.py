@@ -3,7 +3,8 @@
 PromQL is still evaluated by the real server; the proxy only breaks the transport. Two ways:
 - standing faults, for every request whose decoded path + body holds ``fail_matching`` (or every
   request when it is None): ``delay_seconds`` slows the answer, ``error_status`` answers that HTTP
-  status, ``malformed`` answers a body that is not JSON, ``echo_request`` answers HTTP 400 whose
+  status (with ``error_text`` as its error, e.g. Thanos' refusal of a query as too large),
+  ``malformed`` answers a body that is not JSON, ``echo_request`` answers HTTP 400 whose
   error text echoes the request (its headers and body) the way a careless proxy does;
 - one-shot faults queued with ``inject(Fault(...), ...)``, applied to the next requests in order
   (error status, delay, a raw body, or Thanos-style partial-response ``warnings`` added to the
@@ -39,6 +40,7 @@ NOT_JSON = b"<html>gateway error</html>"
 @dataclass
 class Fault:
     status: int | None = None  # answer this status with a JSON error body instead of forwarding
+    error: str | None = None  # that body's error text (default: "injected <status>")
     delay_seconds: float = 0.0  # sleep before answering
     body: bytes | None = None  # answer 200 with this raw body
     add_warnings: bool = False  # forward, then add Thanos' partial-response warnings to the answer
@@ -88,6 +90,7 @@ class FaultProxy:
     upstream: str
     delay_seconds: float = 0.0
     error_status: int | None = None
+    error_text: str | None = None
     malformed: bool = False
     echo_request: bool = False
     fail_matching: str | None = None
@@ -130,7 +133,7 @@ class FaultProxy:
     def _standing_fault(self, decoded: str) -> Fault:
         if self.fail_matching is not None and self.fail_matching not in decoded:
             return Fault()
-        return Fault(status=self.error_status, delay_seconds=self.delay_seconds,
+        return Fault(status=self.error_status, error=self.error_text, delay_seconds=self.delay_seconds,
                      body=NOT_JSON if self.malformed else None, echo=self.echo_request)
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
@@ -149,7 +152,7 @@ class FaultProxy:
             echoed = f"bad request: {handler.command} {handler.path} {dict(handler.headers)} {text}"
             return self._reply(handler, 400, json.dumps({"status": "error", "error": echoed}).encode())
         if fault.status is not None:
-            error = {"status": "error", "errorType": "injected", "error": f"injected {fault.status}"}
+            error = {"status": "error", "errorType": "injected", "error": fault.error or f"injected {fault.status}"}
             return self._reply(handler, fault.status, json.dumps(error).encode())
         if fault.body is not None:
             return self._reply(handler, 200, fault.body)

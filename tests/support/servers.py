@@ -24,6 +24,8 @@ DISCOVERY_REQUESTS = len(GROUPS)
 # network split (the exporter and operations datasets): one per other gauge and one for the
 # exporter's coverage (its healthy and failed minutes), for all accounts at once, and no Phase 1 query.
 EXPORTER_RANGE_QUERIES = len(EXPORTER_METRICS) - len(NETWORK_SPLIT_COLUMNS) + 1
+# And one instant query per chunk before them: which gauges the chunk holds clean (etl.source.plain).
+EXPORTER_CHECKS = 1
 
 # A fixed "now" long after the test datasets: every hour of them is complete.
 BACKFILL_NOW = datetime(2026, 11, 1, tzinfo=UTC)

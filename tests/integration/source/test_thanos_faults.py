@@ -15,7 +15,7 @@ from etl.run.pipeline import Pipeline, RunSummary
 from etl.source.thanos import ThanosClient
 from tests.support.datasets import DAY1, DAY2, PLAIN, exporter_dataset
 from tests.support.faultproxy import Fault, FaultProxy
-from tests.support.servers import DISCOVERY_REQUESTS, EXPORTER_RANGE_QUERIES, make_settings
+from tests.support.servers import DISCOVERY_REQUESTS, EXPORTER_CHECKS, EXPORTER_RANGE_QUERIES, make_settings
 from tests.support.tables import daily_rows
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -43,10 +43,10 @@ def test_retries_429_and_5xx_then_succeeds(proxy: FaultProxy, database_url: str,
     summary = run_day(proxy, database_url, engine, THANOS_RETRIES="3")
     assert not summary.failed
     assert stored_hours(engine) == 24
-    # 3 failed attempts + the discovery of which accounts publish which metrics + one successful
-    # query per exporter gauge the account publishes and the exporter's coverage (no Phase 1
-    # query: it has no raw metric)
-    assert len(proxy.requests) == 3 + DISCOVERY_REQUESTS + EXPORTER_RANGE_QUERIES
+    # 3 failed attempts + the discovery of which accounts publish which metrics + the check of
+    # which gauges are clean + one successful query per exporter gauge the account publishes and
+    # the exporter's coverage (no Phase 1 query: it has no raw metric)
+    assert len(proxy.requests) == 3 + DISCOVERY_REQUESTS + EXPORTER_CHECKS + EXPORTER_RANGE_QUERIES
 
 
 def test_a_timeout_is_retried(proxy: FaultProxy, database_url: str, engine: Engine) -> None:
@@ -56,10 +56,10 @@ def test_a_timeout_is_retried(proxy: FaultProxy, database_url: str, engine: Engi
 
 
 def test_partial_response_is_never_stored(proxy: FaultProxy, database_url: str, engine: Engine) -> None:
-    # After the discovery requests, the fifth metric query comes back with Thanos' partial-response
-    # warnings: the four before it were fine, but the chunk as a whole is incomplete, so nothing of
-    # it may be written.
-    proxy.inject(*[Fault()] * (DISCOVERY_REQUESTS + 4), Fault(add_warnings=True))
+    # After the discovery requests and the check of clean gauges, the fourth metric query comes back
+    # with Thanos' partial-response warnings: the three before it were fine, but the chunk as a whole
+    # is incomplete, so nothing of it may be written.
+    proxy.inject(*[Fault()] * (DISCOVERY_REQUESTS + EXPORTER_CHECKS + 3), Fault(add_warnings=True))
     summary = run_day(proxy, database_url, engine)
     assert summary.failed == [PLAIN]
     assert "partial response" in str(summary.accounts[PLAIN].failures[0])

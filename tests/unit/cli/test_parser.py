@@ -55,6 +55,7 @@ def test_allow_removal_is_a_flag_of_backfill_and_run_only() -> None:
     build = parser.build_parser()
     assert build.parse_args(["run", "--allow-removal"]).allow_removal
     assert not build.parse_args(["run"]).allow_removal
-    assert build.parse_args(["backfill", "--start", "2026-01-01", "--end", "2026-01-02", "--allow-removal"]).allow_removal
+    backfill = ["backfill", "--start", "2026-01-01", "--end", "2026-01-02", "--allow-removal"]
+    assert build.parse_args(backfill).allow_removal
     with pytest.raises(SystemExit):
         build.parse_args(["schedule", "--allow-removal"])

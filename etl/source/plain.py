@@ -1,0 +1,93 @@
+"""Plain forms of the exporter's hourly queries, and the check of a chunk that allows them.
+
+The exporter's hourly figures (etl.source.promql.exporter_gauge, exporter_coverage) are one-minute
+subqueries over an expression: the gauge filtered to amounts (``>= 0 < Inf``), its copies averaged
+per account, cluster and currency, the minutes of failed scrapes taken out (``unless`` the health
+gauge is 0), and the census of samples that are not money. Prometheus evaluates such an
+expression at every minute of the chunk, operator by operator: most of the tool's query time.
+
+For a chunk of a batch where a gauge has one series per account, cluster and currency, no sample
+that is not money, and no exporter reported a failed scrape, none of that changes a value: at
+every minute the filter keeps the one series' value, the average of one value is that value, the
+health join removes nothing, and the census is empty. The plain form asks the bare series through
+the same subquery (same minutes, same lookback, same values in the same order), an order of
+magnitude faster, and each of its series is one cluster's (with the series' other labels, which
+the fetch does not read). ``unclean`` asks, in one instant query at the chunk's end, which gauges
+of the batch are not so in the chunk and the two hours before it (a sample there is still held in
+the chunk's first minutes: 5 minutes by Prometheus' default lookback, longer if a Thanos is
+configured so); those keep the full form. A check Thanos refuses as too large keeps the full form
+for every gauge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from etl.model import HourRange
+from etl.source.promql import (
+    EXPORTER_GROUPING,
+    EXPORTER_HEALTH_METRIC,
+    EXPORTER_PRESENCE_METRIC,
+    HOUR_MINUTES,
+    MINUTES_LABEL,
+    account_selector,
+    present_in_hour,
+)
+from etl.source.thanos import QueryTooLargeError, ThanosClient
+
+CHECK_LABEL = "etl_unclean"
+HEALTH = "health"  # the check's value when an exporter reported a failed scrape (health 0) in the window
+# Checked before the chunk too: samples held into its first minutes (a lookback up to two hours).
+MARGIN_MINUTES = 120
+
+
+def _series(metric: str, account_label: str, accounts: Sequence[str]) -> str:
+    return f"{metric}{{{account_selector(account_label, accounts)}}}"
+
+
+def unclean_check(metrics: Mapping[str, str], account_label: str, accounts: Sequence[str], minutes: int) -> str:
+    """Instant query: a series (CHECK_LABEL = column) per gauge of ``metrics`` (column -> metric) that,
+    within the last ``minutes``, has a sample that is not money (NaN, infinite, negative: as the
+    census counts them) or two series of one account, cluster and currency; and one (CHECK_LABEL =
+    HEALTH) when an exporter's health gauge is 0 (or less) there."""
+    window = f"[{minutes}m]"
+    grouping = ", ".join([account_label, *EXPORTER_GROUPING])
+    parts = []
+    for column, metric in metrics.items():
+        selector = f"{_series(metric, account_label, accounts)}{window}"
+        not_money = (f"count(count_over_time({selector}) unless "
+                     f"(sum_over_time({selector}) < Inf and min_over_time({selector}) >= 0))")
+        copies = f"count(count by ({grouping}) (count_over_time({selector})) > 1)"
+        parts.append(f'label_replace({not_money} or {copies}, "{CHECK_LABEL}", "{column}", "", "")')
+    health = f"count(min_over_time({_series(EXPORTER_HEALTH_METRIC, account_label, accounts)}{window}) <= 0)"
+    parts.append(f'label_replace({health}, "{CHECK_LABEL}", "{HEALTH}", "", "")')
+    return " or ".join(parts)
+
+
+def exporter_gauge_plain(metric: str, account_label: str, accounts: Sequence[str], trailing_24h: bool) -> str:
+    """etl.source.promql.exporter_gauge for a clean gauge: per series (= per cluster)."""
+    function = "last_over_time" if trailing_24h else "avg_over_time"
+    return f"{function}({_series(metric, account_label, accounts)}{HOUR_MINUTES})"
+
+
+def exporter_coverage_plain(account_label: str, accounts: Sequence[str]) -> str:
+    """etl.source.promql.exporter_coverage for a clean presence gauge without failed scrapes: every
+    minute with a value is healthy, none is not."""
+    selector = _series(EXPORTER_PRESENCE_METRIC, account_label, accounts)
+    grouping = ", ".join([account_label, *EXPORTER_GROUPING])
+    minutes = f"count_over_time({selector}{HOUR_MINUTES}) and on ({grouping}) {present_in_hour(selector, grouping)}"
+    return f'label_replace({minutes}, "{MINUTES_LABEL}", "healthy", "", "")'
+
+
+def clean_columns(client: ThanosClient, metrics: Mapping[str, str], account_label: str, accounts: Sequence[str],
+                  hours: HourRange) -> set[str]:
+    """The columns of ``metrics`` whose gauge may be asked in the plain form for ``accounts`` over
+    ``hours`` (none when an exporter reported a failed scrape, or the check is refused as too large)."""
+    minutes = hours.hours * 60 + MARGIN_MINUTES
+    try:
+        answer = client.query(unclean_check(metrics, account_label, accounts, minutes), hours.end)
+    except QueryTooLargeError:
+        return set()
+    unclean = {labels.get(CHECK_LABEL, "") for labels, _ in answer}
+    return set() if HEALTH in unclean else set(metrics) - unclean
+

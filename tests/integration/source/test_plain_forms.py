@@ -1,0 +1,113 @@
+"""The exporter's plain query forms (etl.source.plain) give exactly the full forms' figures where the
+check allows them, and the check refuses them wherever they would not, on a real Prometheus.
+
+Data: one UTC day, every series scraped once a minute on the minute (the hour's 60 subquery points
+each see the sample of their own minute), cluster c1 in USD unless said.
+- CLEAN: total_cost 2 $/h for the first 30 minutes of every hour and 4 $/h for the last 30:
+  (30 x 2 + 30 x 4) / 60 = 3 $ an hour; cpu_cost 1 $/h; health 1 all day.
+- COPIES: total_cost from two exporter pods at once (an HA pair not deduplicated), 2 and 4 $/h:
+  each minute averages them, 3 $; per series the plain form would give two rows of 2 and 4.
+- BEFORE: total_cost 1 $/h from 00:03 on, and one sample of -5 at 23:58 the day before, held into
+  00:00-00:02 by the lookback (outside every hour's census window): the full form leaves those
+  minutes out (hour 0 = its 57 minutes at 1 $/h = 1 $), the plain form would average -5 into them
+  ((3 x -5 + 57 x 1) / 60 = 0.7 $).
+- DEGRADED: total_cost 1 $/h; health 0 at 10:00-10:29: those minutes are not healthy.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from etl.config import load_settings
+from etl.demo.prometheus import SampleSeries
+from etl.model import HourRange
+from etl.source.fetch import fetch_hourly
+from etl.source.plain import clean_columns, exporter_coverage_plain, exporter_gauge_plain
+from etl.source.promql import (
+    EXPORTER_GROUPING,
+    EXPORTER_HEALTH_METRIC,
+    MINUTES_LABEL,
+    exporter_coverage,
+    exporter_gauge,
+)
+from etl.source.thanos import ThanosClient
+from tests.support.datasets import MINUTE, P, hour, scrapes
+
+DAY = date(2026, 6, 10)
+HOURS = HourRange.for_days(DAY, DAY)
+CLEAN, COPIES, BEFORE, DEGRADED = "acct-plain-clean", "acct-plain-copies", "acct-plain-before", "acct-plain-degraded"
+GAUGES = {"total_cost": P + "total_cost", "cpu_cost": P + "cpu_cost"}
+
+
+def cluster(account: str, **extra: str) -> dict[str, str]:
+    return {"tenant_id": account, "cluster": "c1", "currency": "USD", **extra}
+
+
+def dataset() -> list[SampleSeries]:
+    day = scrapes(hour(DAY, 0), hour(DAY, 24))
+    half_hourly = [(t, 2.0 if (t - hour(DAY, 0)) % 3600 < 1800 else 4.0) for t in day]
+    return [
+        SampleSeries(P + "total_cost", cluster(CLEAN), half_hourly),
+        SampleSeries(P + "cpu_cost", cluster(CLEAN), [(t, 1.0) for t in day]),
+        SampleSeries(EXPORTER_HEALTH_METRIC, cluster(CLEAN), [(t, 1.0) for t in day]),
+        SampleSeries(P + "total_cost", cluster(COPIES, pod="exporter-a"), [(t, 2.0) for t in day]),
+        SampleSeries(P + "total_cost", cluster(COPIES, pod="exporter-b"), [(t, 4.0) for t in day]),
+        SampleSeries(P + "total_cost", cluster(BEFORE),
+                     [(hour(DAY, 0) - 2 * MINUTE, -5.0)] + [(t, 1.0) for t in day if t >= hour(DAY, 0) + 3 * MINUTE]),
+        SampleSeries(P + "total_cost", cluster(DEGRADED), [(t, 1.0) for t in day]),
+        SampleSeries(EXPORTER_HEALTH_METRIC, cluster(DEGRADED),
+                     [(t, 0.0 if hour(DAY, 10) <= t < hour(DAY, 10) + 1800 else 1.0) for t in day]),
+    ]
+
+
+@pytest.fixture(scope="module")
+def client(prometheus_with) -> ThanosClient:  # type: ignore[no-untyped-def]
+    url = prometheus_with("plain-forms", dataset())
+    return ThanosClient(load_settings(environ={"THANOS_URL": url}).thanos)
+
+
+def gauge(client: ThanosClient, account: str, plain: bool) -> pd.DataFrame:
+    form = exporter_gauge_plain if plain else exporter_gauge
+    return fetch_hourly(client, form(GAUGES["total_cost"], "tenant_id", [account], False), "total_cost", HOURS,
+                        "tenant_id", EXPORTER_GROUPING)
+
+
+def coverage(client: ThanosClient, account: str, plain: bool) -> pd.DataFrame:
+    form = exporter_coverage_plain if plain else exporter_coverage
+    return fetch_hourly(client, form("tenant_id", [account]), "minutes", HOURS, "tenant_id",
+                        [*EXPORTER_GROUPING, MINUTES_LABEL])
+
+
+def test_a_clean_chunk_is_asked_plainly_and_gives_the_same_figures(client: ThanosClient) -> None:
+    assert clean_columns(client, GAUGES, "tenant_id", [CLEAN], HOURS) == set(GAUGES)
+    plain, full = gauge(client, CLEAN, plain=True), gauge(client, CLEAN, plain=False)
+    pd.testing.assert_frame_equal(plain, full)  # every hour, to the last bit
+    assert list(full["total_cost"]) == [3.0] * 24  # (30 x 2 + 30 x 4) / 60
+    plain_minutes, full_minutes = coverage(client, CLEAN, plain=True), coverage(client, CLEAN, plain=False)
+    pd.testing.assert_frame_equal(plain_minutes, full_minutes)
+    assert set(full_minutes[MINUTES_LABEL]) == {"healthy"} and list(full_minutes["minutes"]) == [60.0] * 24
+
+
+@pytest.mark.parametrize("account", [COPIES, BEFORE])
+def test_copies_or_a_bad_sample_held_into_the_chunk_keep_the_full_form(client: ThanosClient, account: str) -> None:
+    assert clean_columns(client, GAUGES, "tenant_id", [account], HOURS) == {"cpu_cost"}  # no cpu_cost: clean
+    assert clean_columns(client, GAUGES, "tenant_id", [CLEAN, account], HOURS) == {"cpu_cost"}
+    full = gauge(client, account, plain=False)
+    assert not gauge(client, account, plain=True).equals(full)  # what the check prevents
+    if account == COPIES:
+        assert list(full["total_cost"]) == [3.0] * 24  # each minute averages 2 and 4
+    else:
+        assert list(full["total_cost"]) == [1.0] * 24  # the -5 held into hour 0 left out
+        assert gauge(client, account, plain=True)["total_cost"].iloc[0] == pytest.approx(0.7)
+
+
+def test_a_failed_scrape_keeps_the_full_form_for_every_gauge(client: ThanosClient) -> None:
+    assert clean_columns(client, GAUGES, "tenant_id", [DEGRADED], HOURS) == set()
+    assert clean_columns(client, GAUGES, "tenant_id", [CLEAN, DEGRADED], HOURS) == set()
+    minutes = coverage(client, DEGRADED, plain=False)
+    hour_10 = minutes[minutes["hour_start"] == pd.Timestamp(hour(DAY, 10), unit="s", tz="UTC")]
+    assert dict(zip(hour_10[MINUTES_LABEL], hour_10["minutes"], strict=True)) == {"healthy": 30.0, "unhealthy": 30.0}
+    assert not coverage(client, DEGRADED, plain=True).equals(minutes)
