@@ -11,7 +11,7 @@ from datetime import datetime
 from etl.costing.efficiency import total_efficiency
 from etl.demo.prometheus import SampleSeries, hourly_series
 from etl.model import GIB, HOUR_SECONDS
-from etl.source.promql import (
+from etl.source.metrics import (
     CPU_ALLOCATION_METRIC,
     CPU_PRICE_METRIC,
     CPU_USAGE_METRIC,

@@ -24,13 +24,8 @@ from etl.config import Settings
 from etl.errors import EtlError
 from etl.model import PHASE_EXPORTER, PHASE_RAW
 from etl.source.fetch import accounts_seen
-from etl.source.promql import (
-    EXPORTER_METRICS,
-    EXPORTER_PRESENCE_METRIC,
-    RAW_METRICS,
-    accounts_with_samples_within,
-    series_of,
-)
+from etl.source.metrics import EXPORTER_METRICS, EXPORTER_PRESENCE_METRIC, RAW_METRICS
+from etl.source.promql import accounts_with_samples_within, series_of
 from etl.source.thanos import ThanosClient
 from etl.store.db import connect, head_revision, schema_mismatch
 from etl.store.embedded import resolve_data_dir

@@ -46,7 +46,8 @@ def test_components_above_the_total_are_scaled_to_it_exactly() -> None:
 
 
 def test_the_network_split_is_scaled_with_the_network_cost() -> None:
-    rows = pd.DataFrame({"total_cost": [4], "cpu_cost": [4], "ram_cost": [0], "pv_cost": [0], "network_cost": [4],
+    rows = pd.DataFrame({"total_cost": [4], "cpu_cost": [4], "ram_cost": [0], "gpu_cost": [0], "pv_cost": [0],
+                         "network_cost": [4],
                          "load_balancer_cost": [0], "network_internet_cost": [3], "network_region_cost": [1],
                          "network_zone_cost": [0]})
     fitted = fit_components_to_total(rows)
