@@ -35,7 +35,7 @@ from alembic import command
 from sqlalchemy import Engine, text
 
 from etl.costing.rollup import daily_rollup
-from etl.model import COST_COLUMNS, EFFICIENCY_COLUMNS, HOURLY_COLUMNS, NANO
+from etl.model import COST_COLUMNS, EFFICIENCY_COLUMNS, HOUR_FLAG_COLUMNS, HOURLY_COLUMNS, IDLE_COLUMN, NANO
 from etl.read.plot import plot_daily_costs
 from etl.read.report import cluster_costs
 from etl.store.db import alembic_config, migrate
@@ -60,7 +60,8 @@ def hours_of(account: str, day: date, count: int, phase: str = "exporter", **rat
     for column in EFFICIENCY_COLUMNS:
         value = rates.get(column)
         frame[column] = np.nan if value is None else float(value)
-    frame["default_priced_hours"] = frame["exporter_zero_hours"] = frame["exporter_stale_hours"] = 0
+    frame[HOUR_FLAG_COLUMNS] = 0
+    frame[IDLE_COLUMN] = pd.NA
     frame["default_priced_resources"] = frame["clusters"] = None
     frame["currency"] = "USD"
     frame["source_phase"] = phase
@@ -142,12 +143,12 @@ def test_clean_expenses_view(engine: Engine) -> None:
     for day, cost_type, cost in rows:
         by_day.setdefault(day, {})[cost_type] = cost
     assert set(by_day) == {AUG31, SEP1, SEP2, SEP3}
-    assert by_day[AUG31] == {"cpu": Decimal("1.005"), "ram": Decimal("0.48"), "pv": Decimal("0.24"),
+    assert by_day[AUG31] == {"cpu": Decimal("1.005"), "ram": Decimal("0.48"), "gpu": 0, "pv": Decimal("0.24"),
                              "network": Decimal("0.12"), "load_balancer": Decimal("0.024"),
                              "management": Decimal("2.4")}
-    assert by_day[SEP2] == {"cpu": Decimal("1.005"), "ram": Decimal("0.96"), "pv": 0, "network": 0,
+    assert by_day[SEP2] == {"cpu": Decimal("1.005"), "ram": Decimal("0.96"), "gpu": 0, "pv": 0, "network": 0,
                             "load_balancer": 0, "management": 0}
-    assert totals_match  # the six types add up to total_cost on every day
+    assert totals_match  # the seven types add up to total_cost on every day
 
 
 def test_monthly_costs_view(engine: Engine) -> None:
@@ -290,6 +291,6 @@ def test_example_queries_in_the_docs_run(engine: Engine) -> None:
     # September per type: management 2.4, cpu 1.005 + 1.005 + 0.24, ram 0.48 + 0.96, ...
     assert [tuple(row) for row in per_type] == [
         ("management", Decimal("2.4")), ("cpu", Decimal("2.25")), ("ram", Decimal("1.44")),
-        ("pv", Decimal("0.24")), ("network", Decimal("0.12")), ("load_balancer", Decimal("0.024"))]
+        ("pv", Decimal("0.24")), ("network", Decimal("0.12")), ("load_balancer", Decimal("0.024")), ("gpu", 0)]
     assert [row[0] for row in monthly] == [date(2026, 8, 1), SEP1]
     assert len(uncovered) == 3  # no month of the dataset is fully covered
