@@ -182,12 +182,12 @@ def shape_report(
         CURRENCY_COLUMN: currencies[0] if currencies else None,
         "efficiency": {column: totals[column] for column in EFFICIENCY_COLUMNS},
         "potential_savings": cents(totals[SAVINGS_COLUMN]),
-        # Part of the total: capacity nobody was allocated, over the days that know it.
-        IDLE_COLUMN: cents(totals[IDLE_COLUMN]),
         "breakdown": {column: cents(totals[column]) for column in BREAKDOWN_COLUMNS},
         "hours_covered": int(nano["hours_covered"].sum()) if len(nano) else 0,
         "hours_in_range": hours.hours,
         "phases": dict(sorted(phase_hours.items())),
+        # Part of the total: capacity nobody was allocated, over the days that know it.
+        IDLE_COLUMN: cents(totals[IDLE_COLUMN]),
         # Phase 1 hours priced with default prices because a node or volume published none.
         "default_priced_hours": hours_flagged("default_priced_hours"),
         # Exporter hours to read with care (see the module docstring).

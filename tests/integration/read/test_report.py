@@ -91,7 +91,8 @@ def test_report_sums_across_a_month_boundary(engine: Engine) -> None:
     # cpu 3 x 1.005 = 3.015 -> 3.02; ram 0.48 + 0.48 + 0.96; lb 2 x 0.024 = 0.048 -> 0.05;
     # total 2 x 4.269 + 1.965 = 10.503 -> 10.50. Sep 3 and acct-other are outside.
     assert report["summary"] == {"total_cost": 10.5, "cpu_cost": 3.02, "ram_cost": 1.92, "pv_cost": 0.48,
-                                 "management_cost": 4.8, "load_balancer_cost": 0.05, "network_cost": 0.24}
+                                 "management_cost": 4.8, "load_balancer_cost": 0.05, "network_cost": 0.24,
+                                 "gpu_cost": 0.0}
     assert report["breakdown"] == {"management_cost": 4.8, "load_balancer_cost": 0.05,
                                    "network_internet_cost": 0.24, "network_region_cost": 0.0,
                                    "network_zone_cost": 0.0}
@@ -241,12 +242,12 @@ def test_report_command_json_table_and_chart(database_url: str, engine: Engine, 
     lines = table.stdout.splitlines()
     assert lines[0].startswith(f"cluster costs of {ACCOUNT}") and "60 of 72 hour(s)" in lines[0]
     assert lines[1].split()[:4] == ["date", "hours", "phase", "total"]
-    # date, hours, phase, total, cpu, ram, pv, network, lb, management, cpu eff, ram eff, savings
-    assert lines[2].split() == ["2026-08-31", "24", "exporter", "4.27", "1.01", "0.48", "0.24", "0.12", "0.02",
-                                "2.40", "50.00", "25.00", "0.86"]
-    assert lines[3].split()[7:] == ["0.12", "0.02", "2.40", "-", "75.00", "0.12"]
-    assert lines[5].split() == ["total", "60", "10.50", "3.02", "1.92", "0.48", "0.24", "0.05", "4.80",
-                                "65.00", "85.00", "1.18"]
+    # date, hours, phase, total, cpu, ram, gpu, pv, network, lb, management, (idle), cpu eff, ram eff, savings
+    assert lines[2].split() == ["2026-08-31", "24", "exporter", "4.27", "1.01", "0.48", "0.00", "0.24", "0.12",
+                                "0.02", "2.40", "-", "50.00", "25.00", "0.86"]
+    assert lines[3].split()[8:] == ["0.12", "0.02", "2.40", "-", "-", "75.00", "0.12"]
+    assert lines[5].split() == ["total", "60", "10.50", "3.02", "1.92", "0.00", "0.48", "0.24", "0.05", "4.80",
+                                "-", "65.00", "85.00", "1.18"]
 
 
 @pytest.mark.parametrize(
