@@ -193,6 +193,11 @@ def _print_demo(result: DemoResult) -> None:
     for report in result.reports:
         print()
         _print_lines(report_table_lines(report))
+    print("\nThe same week by namespace (k8s_namespace_daily_costs), as `report --by namespace --format table` shows "
+          "it; __idle__ is capacity nobody was allocated (and the management fee):")
+    for report in result.namespace_reports:
+        print()
+        _print_lines(namespace_table_lines(report))
 
 
 def _serve_demo(result: DemoResult, thanos_url: str, own_database: bool) -> None:

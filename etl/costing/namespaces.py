@@ -11,7 +11,10 @@ Phase 1's (etl.costing.raw), or, for a degraded exporter hour, both scaled to th
   fee in Phase 1, the exporter's figures beyond its namespace gauges). A row only where it is not
   all zero. A negative figure (namespaces adding up to more than the cluster) is stored as it is,
   never clipped: logged with the account and the hours, flagged on the account's row
-  (``negative_idle_hours``) and reported by ``doctor``.
+  (``negative_idle_hours``) and reported by ``doctor`` -- unless it is rounding dust: each part is
+  rounded to the nano-dollar once per figure (its total and components, management their
+  difference), so the namespaces of a fully allocated column (load balancers, network) can exceed
+  the cluster's by a few nano-dollars; ROUNDING_NANO per row of the hour is not flagged.
 - The account-hour's ``idle_cost`` = ``__idle__``'s CPU + RAM + GPU + PV (model.IDLE_COMPONENTS)
   where its idle is known; NULL where it is not (``idle_unknown_hours``: Phase 1 without node
   capacity, an exporter cluster without namespace gauges), with one warning per account and cause.
@@ -52,6 +55,9 @@ from etl.model import (
 
 log = logging.getLogger(__name__)
 SHOWN_HOURS = 6
+# The most a residual can be off by rounding, per namespace row of the hour and the cluster's row:
+# half a nano-dollar for the total and each of the six components, management their difference.
+ROUNDING_NANO = 4
 
 
 def _in_shares(namespaces: pd.DataFrame, shares: pd.DataFrame, share: str) -> pd.DataFrame:
@@ -81,7 +87,8 @@ def namespace_breakdown(rows: pd.DataFrame, exporter_rows: pd.DataFrame, exporte
     allocated = namespaces.groupby(KEY_COLUMNS)[NAMESPACE_COST_COLUMNS].sum()
     cluster = rows.set_index(KEY_COLUMNS)[NAMESPACE_COST_COLUMNS]
     residual = cluster.sub(allocated.reindex(cluster.index, fill_value=0)).astype("int64")
-    negative = (residual < 0).any(axis=1).to_numpy()
+    rounded = namespaces.groupby(KEY_COLUMNS).size().reindex(cluster.index, fill_value=0) + 1  # rows of the hour
+    negative = residual.lt(-ROUNDING_NANO * rounded, axis=0).any(axis=1).to_numpy()
     known = rows[IDLE_UNKNOWN_COLUMN].to_numpy() == 0
     idle = residual[IDLE_COMPONENTS].sum(axis=1).to_numpy()
     rows[NEGATIVE_IDLE_COLUMN] = negative.astype("int64")
