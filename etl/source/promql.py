@@ -52,10 +52,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from etl.model import CLUSTER_LABEL, HOUR_SECONDS
+
+# The metric names live in etl.source.metrics; those marked are imported for bench/clients.py,
+# which reads them here, where they used to live.
 from etl.source.metrics import (
+    CPU_ALLOCATION_METRIC,  # noqa: F401
+    CPU_PRICE_METRIC,  # noqa: F401
+    CPU_USAGE_METRIC,  # noqa: F401
     EXPORTER_GROUPING,
     EXPORTER_HEALTH_METRIC,
+    EXPORTER_METRICS,  # noqa: F401
     EXPORTER_PRESENCE_METRIC,
+    LOAD_BALANCER_COST_METRIC,  # noqa: F401
+    PV_PRICE_METRIC,  # noqa: F401
+    PVC_ALLOCATION_METRIC,  # noqa: F401
+    RAM_ALLOCATION_METRIC,  # noqa: F401
+    RAM_PRICE_METRIC,  # noqa: F401
+    RAM_USAGE_METRIC,  # noqa: F401
 )
 
 # Seconds from an hour's start to the evaluation instant that covers that hour (step-aligned).
