@@ -105,7 +105,7 @@ def _aligned(table: list[list[str]], left: int) -> list[str]:
     """The table's rows as lines: the first ``left`` columns left-aligned, the others right-aligned."""
     widths = [max(len(cells[i]) for cells in table) for i in range(len(table[0]))]
     return ["  ".join(cell.ljust(width) if i < left else cell.rjust(width)
-                      for i, (cell, width) in enumerate(zip(cells, widths, strict=True))) for cells in table]
+                      for i, (cell, width) in enumerate(zip(cells, widths, strict=True))).rstrip() for cells in table]
 
 
 NAMESPACE_TABLE_COLUMNS = [*REPORT_TABLE_COLUMNS, ("shared", "shared_cost")]

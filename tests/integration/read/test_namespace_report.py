@@ -27,7 +27,7 @@ from etl.report import cluster_costs, namespace_costs
 from tests.integration.read.test_report import PNG_MAGIC, run_cli
 from tests.support.focus_rules import violations
 from tests.support.namespaces import CAP, DAY, EXP, dataset
-from tests.support.servers import run_backfill
+from tests.support.servers import REPO_ROOT, run_backfill
 
 
 @pytest.fixture
@@ -78,6 +78,21 @@ def test_report_by_namespace_on_the_command_line(loaded: Engine, database_url: s
     refused = run_cli(database_url, "report", "--account", EXP, "--start", str(DAY), "--end", str(DAY), "--share",
                       "kube-system")
     assert refused.returncode == 2 and "--share and --share-idle need --by namespace" in refused.stderr
+
+
+def test_the_example_queries_of_the_namespace_views_run(loaded: Engine) -> None:
+    document = (REPO_ROOT / "docs" / "reading.md").read_text().replace("'acct-1'", f"'{EXP}'")
+    blocks = [block.split("```", 1)[0] for block in document.split("```sql\n")[1:]]
+    statements = [s.strip() for block in blocks for s in block.split(";") if s.strip()][-2:]
+    with loaded.connect() as connection:
+        per_namespace, union_rows = (connection.execute(text(statement)).all() for statement in statements)
+    # October: shop 96 (40 %), search 72 (30 %), __idle__ 54.25, kube-system 12 (5 %), reports 5.75
+    assert [(row[0], row[1], row[2]) for row in per_namespace][:2] == [("shop", Decimal("96"), Decimal("40.00")),
+                                                                        ("search", Decimal("72"), Decimal("30.00"))]
+    # the types that cost something: shop cpu, ram, pv; search cpu, ram, pv, network, lb; kube-system cpu,
+    # ram; reports cpu; __idle__ cpu, ram, pv, management
+    assert len(union_rows) == 3 + 5 + 2 + 1 + 4
+    assert {row[2] for row in union_rows} == {"shop", "search", "kube-system", "reports", "__idle__"}
 
 
 def test_the_namespace_views_and_the_focus_export(loaded: Engine, database_url: str, tmp_path: Path) -> None:

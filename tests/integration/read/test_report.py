@@ -243,6 +243,7 @@ def test_report_command_json_table_and_chart(database_url: str, engine: Engine, 
     assert lines[0].startswith(f"cluster costs of {ACCOUNT}") and "60 of 72 hour(s)" in lines[0]
     assert lines[1].split()[:4] == ["date", "hours", "phase", "total"]
     # date, hours, phase, total, cpu, ram, gpu, pv, network, lb, management, (idle), cpu eff, ram eff, savings
+    # (docs/reading.md shows this table)
     assert lines[2].split() == ["2026-08-31", "24", "exporter", "4.27", "1.01", "0.48", "0.00", "0.24", "0.12",
                                 "0.02", "2.40", "-", "50.00", "25.00", "0.86"]
     assert lines[3].split()[8:] == ["0.12", "0.02", "2.40", "-", "-", "75.00", "0.12"]
@@ -283,10 +284,10 @@ def test_example_queries_in_the_docs_run(engine: Engine) -> None:
     document = (REPO_ROOT / "docs" / "reading.md").read_text().replace("'acct-1'", f"'{ACCOUNT}'")
     blocks = [block.split("```", 1)[0] for block in document.split("```sql\n")[1:]]
     statements = [s.strip() for block in blocks for s in block.split(";") if s.strip()]
-    assert len(statements) == 5
+    assert len(statements) == 7  # the last two, per namespace: tests/integration/read/test_namespace_report.py
     with engine.connect() as connection:
         union_rows, per_type, monthly, uncovered, _last_month = (
-            connection.execute(text(statement)).all() for statement in statements)
+            connection.execute(text(statement)).all() for statement in statements[:5])
     # September's non-zero rows: Sep 1 all six types, Sep 2 cpu and ram, Sep 3 cpu
     assert len(union_rows) == 9
     # September per type: management 2.4, cpu 1.005 + 1.005 + 0.24, ram 0.48 + 0.96, ...
