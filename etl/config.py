@@ -81,6 +81,7 @@ class PricingSettings(_Section):
     default_cpu_price: float = Field(default=0.031611, gt=0)  # USD per core-hour
     default_ram_price: float = Field(default=0.004237, gt=0)  # USD per GiB-hour
     default_storage_price: float = Field(default=0.00005479452, gt=0)  # USD per GiB-hour
+    default_gpu_price: float = Field(default=0.95, gt=0)  # USD per GPU-hour
     # The currency of Phase 1 prices (and of these defaults) and of exporter gauges that carry no
     # `currency` label; stored with every row. An ISO 4217 code.
     currency: str = Field(default=DEFAULT_CURRENCY, pattern=r"^[A-Z]{3}$")
@@ -94,6 +95,9 @@ class RunSettings(_Section):
     # Accounts a process locks and queries together; smaller batches spread accounts over
     # concurrent replicas, larger ones send fewer queries.
     accounts_per_claim: int = Field(default=50, ge=1, le=10_000)
+    # Also store the namespace breakdown per hour (k8s_namespace_hourly_costs), not only per day:
+    # about (namespaces + 1) rows per account-hour, so off unless a report needs hours.
+    store_namespace_hours: bool = False
 
 
 class ScheduleSettings(_Section):
@@ -172,10 +176,12 @@ ENV_OVERRIDES: dict[str, tuple[str, Any]] = {
     "DEFAULT_CPU_PRICE": ("pricing.default_cpu_price", str),
     "DEFAULT_RAM_PRICE": ("pricing.default_ram_price", str),
     "DEFAULT_STORAGE_PRICE": ("pricing.default_storage_price", str),
+    "DEFAULT_GPU_PRICE": ("pricing.default_gpu_price", str),
     "CURRENCY": ("pricing.currency", str),
     "LOOKBACK_DAYS": ("run.lookback_days", str),
     "MAX_CATCHUP_DAYS": ("run.max_catchup_days", str),
     "ACCOUNTS_PER_CLAIM": ("run.accounts_per_claim", str),
+    "STORE_NAMESPACE_HOURS": ("run.store_namespace_hours", str),
     "SCHEDULE_CRON": ("schedule.cron", str),
     "SCHEDULE_RUN_ON_START": ("schedule.run_on_start", str),
     "SCHEDULE_MISFIRE_GRACE_SECONDS": ("schedule.misfire_grace_seconds", str),

@@ -57,12 +57,17 @@ ACCOUNT_COLUMN = "cloud_account_id"
 KEY_COLUMNS = [ACCOUNT_COLUMN, "hour_start"]
 DAILY_KEY_COLUMNS = [ACCOUNT_COLUMN, "usage_date"]
 # The components a total is made of; management_cost is what the total holds beyond them.
-COMPONENT_COLUMNS = ["cpu_cost", "ram_cost", "pv_cost", "network_cost", "load_balancer_cost"]
+COMPONENT_COLUMNS = ["cpu_cost", "ram_cost", "gpu_cost", "pv_cost", "network_cost", "load_balancer_cost"]
 NETWORK_SPLIT_COLUMNS = ["network_internet_cost", "network_region_cost", "network_zone_cost"]
 COST_COLUMNS = ["total_cost", *COMPONENT_COLUMNS, "management_cost", *NETWORK_SPLIT_COLUMNS]
 EFFICIENCY_COLUMNS = ["cpu_efficiency", "ram_efficiency", "total_efficiency"]
 SAVINGS_COLUMN = "potential_savings"
-MONEY_COLUMNS = [*COST_COLUMNS, SAVINGS_COLUMN]
+# Idle: what the cluster's capacity (nodes, GPUs, volumes) cost beyond what its namespaces were
+# allocated, summed over the components that have a capacity. Part of the total, not beside it;
+# NULL when unknown (IDLE_UNKNOWN_COLUMN says which hours).
+IDLE_COMPONENTS = ["cpu_cost", "ram_cost", "gpu_cost", "pv_cost"]
+IDLE_COLUMN = "idle_cost"
+MONEY_COLUMNS = [*COST_COLUMNS, SAVINGS_COLUMN, IDLE_COLUMN]
 # Phase 1 rows priced (partly) with default prices say so: hours (hourly rows 0 or 1) and which.
 DEFAULT_PRICED_COLUMNS = ["default_priced_hours", "default_priced_resources"]
 # Exporter hours to read with care (hourly rows 0 or 1, daily rows the number of such hours): the
@@ -70,7 +75,15 @@ DEFAULT_PRICED_COLUMNS = ["default_priced_hours", "default_priced_resources"]
 # scrapes and its healthy values were held over that stretch (no Phase 1 data covered it).
 EXPORTER_ZERO_COLUMN = "exporter_zero_hours"
 EXPORTER_STALE_COLUMN = "exporter_stale_hours"
-HOUR_FLAG_COLUMNS = ["default_priced_hours", EXPORTER_ZERO_COLUMN, EXPORTER_STALE_COLUMN]
+# Hours whose idle is unknown: Phase 1 without capacity metrics (the total is what was allocated,
+# without idle), or an exporter cluster without namespace gauges (the total holds idle, how much is
+# unknown); and hours whose namespaces add up to more than the cluster in some cost column (the
+# namespace breakdown's idle row holds negative money, stored as it is).
+IDLE_UNKNOWN_COLUMN = "idle_unknown_hours"
+NEGATIVE_IDLE_COLUMN = "negative_idle_hours"
+# Each counts hours (hourly rows 0 or 1, daily rows a count up to hours_covered).
+COUNTED_FLAG_COLUMNS = [EXPORTER_ZERO_COLUMN, EXPORTER_STALE_COLUMN, IDLE_UNKNOWN_COLUMN, NEGATIVE_IDLE_COLUMN]
+HOUR_FLAG_COLUMNS = ["default_priced_hours", *COUNTED_FLAG_COLUMNS]
 # The currency of a row's money (one per row: two currencies are never added), and the clusters
 # (the exporter's `cluster` label) whose figures it sums; NULL when none was named.
 CURRENCY_COLUMN = "currency"
@@ -78,13 +91,27 @@ DEFAULT_CURRENCY = "USD"  # of Phase 1 prices and of gauges without a currency l
 CLUSTERS_COLUMN = "clusters"
 PHASE_COLUMN = "source_phase"
 HOURS_COVERED_COLUMN = "hours_covered"
-HOURLY_COLUMNS = [*KEY_COLUMNS, *COST_COLUMNS, *EFFICIENCY_COLUMNS, *DEFAULT_PRICED_COLUMNS, EXPORTER_ZERO_COLUMN,
-                  EXPORTER_STALE_COLUMN, CURRENCY_COLUMN, CLUSTERS_COLUMN, PHASE_COLUMN]
+HOURLY_COLUMNS = [*KEY_COLUMNS, *COST_COLUMNS, IDLE_COLUMN, *EFFICIENCY_COLUMNS, *DEFAULT_PRICED_COLUMNS,
+                  *COUNTED_FLAG_COLUMNS, CURRENCY_COLUMN, CLUSTERS_COLUMN, PHASE_COLUMN]
 DAILY_COLUMNS = [
-    *DAILY_KEY_COLUMNS, *COST_COLUMNS, SAVINGS_COLUMN, *EFFICIENCY_COLUMNS, HOURS_COVERED_COLUMN,
-    *DEFAULT_PRICED_COLUMNS, EXPORTER_ZERO_COLUMN, EXPORTER_STALE_COLUMN, CURRENCY_COLUMN, CLUSTERS_COLUMN,
-    PHASE_COLUMN,
+    *DAILY_KEY_COLUMNS, *COST_COLUMNS, IDLE_COLUMN, SAVINGS_COLUMN, *EFFICIENCY_COLUMNS, HOURS_COVERED_COLUMN,
+    *DEFAULT_PRICED_COLUMNS, *COUNTED_FLAG_COLUMNS, CURRENCY_COLUMN, CLUSTERS_COLUMN, PHASE_COLUMN,
 ]
+# -- the namespace breakdown ------------------------------------------------------------------------
+# One row per account, hour (or day) and namespace; for every cost column the namespaces of an
+# account-hour, the two special rows included, add up to its cluster row to the nano-dollar.
+NAMESPACE_COLUMN = "namespace"  # the same name as the label it comes from (NAMESPACE_LABEL)
+IDLE_NAMESPACE = "__idle__"  # the cluster minus its namespaces, per cost column (capacity nobody was allocated)
+UNALLOCATED_NAMESPACE = "__unallocated__"  # allocations without a namespace label; exporter hours without namespaces
+SPECIAL_NAMESPACES = (IDLE_NAMESPACE, UNALLOCATED_NAMESPACE)  # Kubernetes names cannot hold "_": no clash
+NAMESPACE_KEY_COLUMNS = [*KEY_COLUMNS, NAMESPACE_COLUMN]
+NAMESPACE_DAILY_KEY_COLUMNS = [*DAILY_KEY_COLUMNS, NAMESPACE_COLUMN]
+# The network split stays on the cluster rows: the exporter publishes it per cluster only.
+NAMESPACE_COST_COLUMNS = [column for column in COST_COLUMNS if column not in NETWORK_SPLIT_COLUMNS]
+NAMESPACE_HOURLY_COLUMNS = [*NAMESPACE_KEY_COLUMNS, *NAMESPACE_COST_COLUMNS, *EFFICIENCY_COLUMNS, CURRENCY_COLUMN,
+                            PHASE_COLUMN]
+NAMESPACE_DAILY_COLUMNS = [*NAMESPACE_DAILY_KEY_COLUMNS, *NAMESPACE_COST_COLUMNS, SAVINGS_COLUMN, *EFFICIENCY_COLUMNS,
+                           HOURS_COVERED_COLUMN, CURRENCY_COLUMN, PHASE_COLUMN]
 # default_priced_resources holds e.g. "cpu:node/n3, storage:pv/pv-cache".
 RESOURCE_LIST_SEPARATOR = ", "
 
@@ -101,6 +128,7 @@ UNHEALTHY_MINUTES_COLUMN = "unhealthy_minutes"
 # OpenCost's labels naming the node or volume a Phase 1 allocation or price belongs to; the raw
 # frames keep them as column names.
 NODE_LABEL = "node"
+NAMESPACE_LABEL = "namespace"  # a workload's (and the exporter's namespace gauges') namespace
 VOLUME_LABEL = "persistentvolume"
 VOLUME_NAME_LABEL = "volumename"  # older OpenCost versions name the volume of pv_hourly_cost only here
 
@@ -119,7 +147,7 @@ EFFICIENCY_WEIGHTS: dict[str, list[str]] = {
 # The cost types of the k8s_clean_expenses view, shaped for the platform's clean_expenses: they add
 # up to total_cost (management is what the total holds beyond the other components).
 CLEAN_EXPENSE_TYPES: dict[str, str] = {
-    "cpu": "cpu_cost", "ram": "ram_cost", "pv": "pv_cost", "network": "network_cost",
+    "cpu": "cpu_cost", "ram": "ram_cost", "gpu": "gpu_cost", "pv": "pv_cost", "network": "network_cost",
     "load_balancer": "load_balancer_cost", "management": "management_cost",
 }
 

@@ -14,7 +14,7 @@ from etl.run.runner import CycleOutcome
 
 # (heading, key in a day row / the summary) of the report's table format
 REPORT_TABLE_COLUMNS = [
-    ("total", "total_cost"), ("cpu", "cpu_cost"), ("ram", "ram_cost"), ("pv", "pv_cost"),
+    ("total", "total_cost"), ("cpu", "cpu_cost"), ("ram", "ram_cost"), ("gpu", "gpu_cost"), ("pv", "pv_cost"),
     ("network", "network_cost"), ("lb", "load_balancer_cost"), ("management", "management_cost"),
 ]
 DOCTOR_MARKS = {"ok": "ok     ", "warning": "WARNING", "error": "ERROR  "}
@@ -69,21 +69,18 @@ def report_table_lines(report: dict[str, Any]) -> list[str]:
              f"{report['hours_covered']} of {report['hours_in_range']} hour(s) covered; phases: {phases}"]
     rows = [
         [day["date"], str(day["hours_covered"]), day["source_phase"],
-         *(money(day[key]) for _, key in REPORT_TABLE_COLUMNS),
+         *(money(day[key]) for _, key in REPORT_TABLE_COLUMNS), money(day["idle_cost"]),
          percent(day["cpu_efficiency"]), percent(day["ram_efficiency"]), money(day["potential_savings"])]
         for day in report["days"]
     ]
     efficiency = report["efficiency"]
     rows.append(["total", str(report["hours_covered"]), "",
-                 *(money(report["summary"][key]) for _, key in REPORT_TABLE_COLUMNS),
+                 *(money(report["summary"][key]) for _, key in REPORT_TABLE_COLUMNS), money(report["idle_cost"]),
                  percent(efficiency["cpu_efficiency"]), percent(efficiency["ram_efficiency"]),
                  money(report["potential_savings"])])
-    headings = ["date", "hours", "phase", *(heading for heading, _ in REPORT_TABLE_COLUMNS),
+    headings = ["date", "hours", "phase", *(heading for heading, _ in REPORT_TABLE_COLUMNS), "(idle)",
                 "cpu eff %", "ram eff %", "savings"]
-    widths = [max(len(cells[i]) for cells in [headings, *rows]) for i in range(len(headings))]
-    for cells in [headings, *rows]:
-        lines.append("  ".join(cell.ljust(width) if i < 3 else cell.rjust(width)
-                               for i, (cell, width) in enumerate(zip(cells, widths, strict=True))))
+    lines += _aligned([headings, *rows], 3)
     lines.append(f"total efficiency: {percent(efficiency['total_efficiency'])} %")
     if report["default_priced_hours"]:
         resources = join_resource_lists(day["default_priced_resources"] for day in report["days"]) or ""
@@ -95,6 +92,46 @@ def report_table_lines(report: dict[str, Any]) -> list[str]:
     if report["exporter_stale_hours"]:
         lines.append(f"{report['exporter_stale_hours']} hour(s) holding the exporter's healthy figures over its "
                      "failed scrapes (no Phase 1 data covered them)")
+    if report["idle_unknown_hours"]:
+        lines.append(f"{report['idle_unknown_hours']} hour(s) whose idle is unknown (Phase 1 without node capacity "
+                     "metrics, or an exporter without namespace gauges): (idle) counts the other hours")
+    if report["negative_idle_hours"]:
+        lines.append(f"{report['negative_idle_hours']} hour(s) whose namespaces add up to more than the cluster "
+                     "(see `report --by namespace`)")
+    return lines
+
+
+def _aligned(table: list[list[str]], left: int) -> list[str]:
+    """The table's rows as lines: the first ``left`` columns left-aligned, the others right-aligned."""
+    widths = [max(len(cells[i]) for cells in table) for i in range(len(table[0]))]
+    return ["  ".join(cell.ljust(width) if i < left else cell.rjust(width)
+                      for i, (cell, width) in enumerate(zip(cells, widths, strict=True))).rstrip() for cells in table]
+
+
+NAMESPACE_TABLE_COLUMNS = [*REPORT_TABLE_COLUMNS, ("shared", "shared_cost")]
+
+
+def namespace_table_lines(report: dict[str, Any]) -> list[str]:
+    """The namespace report (etl.read.namespaces.namespace_costs) as one row per namespace and a total."""
+    dates = [day["date"] for day in report["days"]]
+    shared = report["shared"]
+    lines = [f"namespace costs of {report['cloud_account_id']} ({report['currency']}), days with data "
+             f"{dates[0]}..{dates[-1]}"]
+    if shared["namespaces"] or shared["idle"]:
+        spread = ", ".join(f"{name} {money(cost)}" for name, cost in shared["cost"].items()) or "nothing"
+        lines.append(f"shared in proportion to each namespace's cost, per day: {spread}")
+    rows = [[entry["namespace"], str(entry["hours_covered"]),
+             *(money(entry[key]) for _, key in NAMESPACE_TABLE_COLUMNS),
+             percent(entry["efficiency"]["cpu_efficiency"]), percent(entry["efficiency"]["ram_efficiency"]),
+             money(entry["potential_savings"])] for entry in report["namespaces"]]
+    summary = report["summary"]
+    rows.append(["total", "", *(money(summary.get(key, 0.0)) for _, key in NAMESPACE_TABLE_COLUMNS[:-1]), "", "", "",
+                 ""])
+    headings = ["namespace", "hours", *(heading for heading, _ in NAMESPACE_TABLE_COLUMNS), "cpu eff %", "ram eff %",
+                "savings"]
+    lines += _aligned([headings, *rows], 1)
+    if shared["not_shared_on"]:
+        lines.append(f"not shared on {', '.join(shared['not_shared_on'])}: no other namespace had a cost")
     return lines
 
 

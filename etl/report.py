@@ -4,6 +4,7 @@ The report lives in etl.read.report; this module only names what callers outside
 rely on, so the package can be rearranged without breaking them.
 """
 
+from etl.read.namespaces import namespace_costs, shape_namespace_report
 from etl.read.report import cluster_costs, days_of_interval, shape_report
 
-__all__ = ["cluster_costs", "days_of_interval", "shape_report"]
+__all__ = ["cluster_costs", "days_of_interval", "namespace_costs", "shape_namespace_report", "shape_report"]

@@ -20,8 +20,16 @@ from etl.config import Settings
 from etl.errors import EtlError, ThanosError
 from etl.model import HourRange
 from etl.read.doctor import diagnose
+from etl.read.namespaces import namespace_costs
 from etl.read.report import cluster_costs
-from etl.render import doctor_lines, outcome_lines, report_table_lines, sandbox_lines, summary_lines
+from etl.render import (
+    doctor_lines,
+    namespace_table_lines,
+    outcome_lines,
+    report_table_lines,
+    sandbox_lines,
+    summary_lines,
+)
 from etl.run.catchup import backfill_days, last_complete_hour_end
 from etl.run.daemon import Daemon
 from etl.run.requested import unknown_accounts
@@ -72,17 +80,19 @@ def _day_range(args: argparse.Namespace) -> tuple[date, date]:
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     first_day, last_day = _day_range(args)
     engine = _open_database(settings)
-    report = cluster_costs(engine, args.account, first_day, last_day)
+    by_namespace = args.by == "namespace"
+    report = (namespace_costs(engine, args.account, first_day, last_day, args.share, args.share_idle) if by_namespace
+              else cluster_costs(engine, args.account, first_day, last_day))
     if not report["days"]:
         print_error(_no_data_message(engine, args.account, first_day, last_day))
         return EXIT_NO_DATA
     if args.plot:
-        from etl.read.plot import plot_daily_costs
+        from etl.read.plot import plot_daily_costs, plot_namespace_costs
 
-        plot_daily_costs(report, args.plot)
+        (plot_namespace_costs if by_namespace else plot_daily_costs)(report, args.plot)
         log.info("Daily cost chart for %s written to %s", args.account, args.plot)
     if args.format == "table":
-        _print_lines(report_table_lines(report))
+        _print_lines(namespace_table_lines(report) if by_namespace else report_table_lines(report))
     else:
         print(json.dumps(report, indent=2))
     return EXIT_OK
@@ -184,6 +194,11 @@ def _print_demo(result: DemoResult) -> None:
     for report in result.reports:
         print()
         _print_lines(report_table_lines(report))
+    print("\nThe same week by namespace (k8s_namespace_daily_costs), as `report --by namespace --format table` shows "
+          "it; __idle__ is capacity nobody was allocated (and the management fee):")
+    for report in result.namespace_reports:
+        print()
+        _print_lines(namespace_table_lines(report))
 
 
 def _serve_demo(result: DemoResult, thanos_url: str, own_database: bool) -> None:

@@ -58,6 +58,14 @@ def _count(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def _names(raw: str) -> list[str]:
+    """argparse ``type`` of a comma-separated list of names."""
+    names = [name.strip() for name in raw.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"{raw!r}: no namespace named")
+    return names
+
+
 def _day_range_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", required=True, type=_day_flag("--start"), metavar="YYYY-MM-DD",
                         help="first UTC day")
@@ -156,7 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=["json", "table"], default="json",
                         help="json: the endpoint's object (default); table: per-day rows and totals")
     report.add_argument("--plot", metavar="FILE.png",
-                        help="also draw a stacked daily cost chart by component (needs the 'plot' extra)")
+                        help="also draw a stacked daily cost chart by component, or by namespace with --by namespace "
+                        "(needs the 'plot' extra)")
+    report.add_argument("--by", choices=["cluster", "namespace"], default="cluster",
+                        help="cluster: the endpoint's object (default); namespace: the cost of each namespace, the "
+                        "idle and the unallocated, adding up to the cluster's")
+    report.add_argument("--share", type=_names, default=[], metavar="NS[,NS...]",
+                        help="with --by namespace: spread these namespaces' cost (e.g. kube-system,monitoring) over "
+                        "the others, per day in proportion to their cost; the totals do not change")
+    report.add_argument("--share-idle", action="store_true",
+                        help="with --by namespace: spread the idle (__idle__) over the namespaces the same way")
 
     doctor = command(
         "doctor", help="check Thanos, the database and the account labels; non-zero exit on a problem",
@@ -175,16 +192,17 @@ def build_parser() -> argparse.ArgumentParser:
     export = command(
         "export", help="write stored daily costs as a FinOps FOCUS file (CSV or Parquet)",
         description="Write the stored daily rows of UTC days START..END (inclusive) as FOCUS 1.x cost and usage "
-        "rows: one row per account and day (--by cluster), ChargePeriodStart/End, BilledCost = EffectiveCost = "
-        "ListCost in USD, SubAccountId = the cloud account, and x_ columns for the cost split, efficiency and "
-        "potential savings. Reads only the database. See docs/focus.md.",
+        "rows: one row per account and day (--by cluster) or per account, day and namespace (--by namespace), "
+        "ChargePeriodStart/End, BilledCost = EffectiveCost = ListCost in the row's currency, SubAccountId = the cloud "
+        "account, and x_ columns for the cost split, idle, efficiency and potential savings. Reads only the database. "
+        "See docs/focus.md.",
     )
     export.add_argument("--format", choices=["focus"], default="focus", help="the export format (focus)")
     _day_range_flags(export)
     export.add_argument("--account", action="append", default=[], metavar="ID",
                         help="only this account (repeatable); default: every account")
-    export.add_argument("--by", choices=["cluster"], default="cluster",
-                        help="one row per account and day (cluster); per namespace is to come")
+    export.add_argument("--by", choices=["cluster", "namespace"], default="cluster",
+                        help="one row per account and day (cluster), or per account, day and namespace (namespace)")
     export.add_argument("-o", "--output", required=True, metavar="FILE.csv|FILE.parquet",
                         help="the file to write; its suffix picks CSV or Parquet (Parquet needs the 'parquet' extra)")
 
@@ -205,6 +223,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if getattr(args, "start", None) and args.start > args.end:
         parser.exit(2, f"{parser.prog} {args.command}: error: --start {args.start} is after --end {args.end}\n")
+    if args.command == "report" and args.by != "namespace" and (args.share or args.share_idle):
+        parser.exit(2, f"{parser.prog} report: error: --share and --share-idle need --by namespace\n")
     return args
 
 

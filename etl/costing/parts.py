@@ -5,7 +5,8 @@ rest). One rule for both, and for any later breakdown (namespaces) that sums par
 - money is summed exactly in nano-dollars (and bound-checked, etl.costing.guard);
 - each efficiency is weighed by the cost it tells the used share of (etl.costing.efficiency);
 - one currency per account-hour: parts in two currencies raise CurrencyMixError, never a sum;
-- clusters and default-priced resources are united, flags (HOUR_FLAG_COLUMNS) are 1 if any part's is;
+- clusters and default-priced resources are united, flags (HOUR_FLAG_COLUMNS) are 1 if any part's is,
+  the idle is the sum of the parts that know it;
 - the phase is the parts' phase, or "mixed" when they differ.
 
 ``scale_parts`` takes a share of parts (a fraction of the hour) to the nano-dollar, rebuilding the
@@ -31,30 +32,37 @@ from etl.model import (
     EFFICIENCY_COLUMNS,
     HOUR_FLAG_COLUMNS,
     HOURLY_COLUMNS,
+    IDLE_COLUMN,
     KEY_COLUMNS,
     NETWORK_SPLIT_COLUMNS,
     PHASE_COLUMN,
 )
 
 
-def combine_parts(parts: pd.DataFrame, keys: Sequence[str] = KEY_COLUMNS,
-                  extra_sums: Sequence[str] = ()) -> pd.DataFrame:
-    """One row per ``keys`` group of ``parts`` (hourly rows), combined as the module says; the
-    ``extra_sums`` columns (e.g. minutes) are summed too."""
-    keys = list(keys)
+def combine_parts(parts: pd.DataFrame, keys: Sequence[str] = KEY_COLUMNS, extra_sums: Sequence[str] = (),
+                  columns: Sequence[str] = HOURLY_COLUMNS) -> pd.DataFrame:
+    """One row per ``keys`` group of ``parts`` (rows of ``columns``: HOURLY_COLUMNS, or
+    NAMESPACE_HOURLY_COLUMNS), combined as the module says; the ``extra_sums`` columns (e.g.
+    minutes) are summed too."""
+    keys, present = list(keys), set(columns)
     if parts.empty:
-        return pd.DataFrame(columns=[*HOURLY_COLUMNS, *extra_sums])
+        return pd.DataFrame(columns=[*columns, *extra_sums])
     require_one_currency(parts, keys, "the hour")
     groups = parts.groupby(keys, sort=True)
-    combined = groups[[*COST_COLUMNS, *extra_sums]].sum()
-    check_nano(combined.reset_index(), COST_COLUMNS)
-    combined[HOUR_FLAG_COLUMNS] = groups[HOUR_FLAG_COLUMNS].max()
-    combined["default_priced_resources"] = groups["default_priced_resources"].agg(join_resource_lists)
-    combined[CLUSTERS_COLUMN] = groups[CLUSTERS_COLUMN].agg(join_resource_lists)
+    costs = [column for column in COST_COLUMNS if column in present]
+    combined = groups[[*costs, *extra_sums]].sum()
+    check_nano(combined.reset_index(), costs)
+    if IDLE_COLUMN in present:
+        combined[IDLE_COLUMN] = groups[IDLE_COLUMN].sum(min_count=1).astype("Int64")
+    flags = [flag for flag in HOUR_FLAG_COLUMNS if flag in present]
+    combined[flags] = groups[flags].max()
+    for column in ("default_priced_resources", CLUSTERS_COLUMN):
+        if column in present:
+            combined[column] = groups[column].agg(join_resource_lists)
     combined[CURRENCY_COLUMN] = groups[CURRENCY_COLUMN].first()
     combined[PHASE_COLUMN] = groups[PHASE_COLUMN].agg(day_phase)
     combined = combined.join(combine_efficiencies(parts, keys))
-    return combined.reset_index()[[*HOURLY_COLUMNS, *extra_sums]]
+    return combined.reset_index()[[*columns, *extra_sums]]
 
 
 def scale_parts(rows: pd.DataFrame, share: pd.Series) -> pd.DataFrame:
@@ -62,9 +70,11 @@ def scale_parts(rows: pd.DataFrame, share: pd.Series) -> pd.DataFrame:
     the nano-dollar per component; the total is the sum of the scaled components and management."""
     scaled = rows.copy()
     factor = share.astype("float64").to_numpy()
-    for column in [*COMPONENT_COLUMNS, "management_cost", *NETWORK_SPLIT_COLUMNS]:
+    for column in [*COMPONENT_COLUMNS, "management_cost", *(c for c in NETWORK_SPLIT_COLUMNS if c in rows)]:
         scaled[column] = np.rint(rows[column].astype("float64").to_numpy() * factor).astype("int64")
     scaled["total_cost"] = scaled[[*COMPONENT_COLUMNS, "management_cost"]].sum(axis=1).astype("int64")
+    if IDLE_COLUMN in rows:
+        scaled[IDLE_COLUMN] = (rows[IDLE_COLUMN].astype("Float64") * factor).round().astype("Int64")
     for column in EFFICIENCY_COLUMNS:
         scaled[column] = rows[column]
     return scaled

@@ -25,6 +25,9 @@ from etl.model import (
     HEALTHY_MINUTES_COLUMN,
     HOURLY_COLUMNS,
     KEY_COLUMNS,
+    PHASE_COLUMN,
+    PHASE_EXPORTER,
+    PHASE_MIXED,
     UNHEALTHY_MINUTES_COLUMN,
     hour_label,
 )
@@ -57,20 +60,26 @@ def flag_zero_hours(exporter_rows: pd.DataFrame) -> pd.DataFrame:
     return exporter_rows.assign(**{EXPORTER_ZERO_COLUMN: zero.astype("int64")})
 
 
+def failed_share(exporter_rows: pd.DataFrame) -> pd.Series:
+    """Per exporter row: the share of its hour the exporter reported failed scrapes, u / (h + u)."""
+    unhealthy = exporter_rows[UNHEALTHY_MINUTES_COLUMN].fillna(0).astype("int64")
+    healthy = exporter_rows[HEALTHY_MINUTES_COLUMN].fillna(0).astype("int64")
+    return (unhealthy / (healthy + unhealthy).where(unhealthy > 0, 1)).astype("float64")
+
+
 def with_degraded_hours(exporter_rows: pd.DataFrame, raw_rows: pd.DataFrame) -> pd.DataFrame:
     """Exporter rows with their degraded hours resolved (rule 2 of the module)."""
-    unhealthy = exporter_rows[UNHEALTHY_MINUTES_COLUMN].fillna(0).astype("int64")
-    degraded = unhealthy > 0
+    share = failed_share(exporter_rows)
+    degraded = share > 0
     if not degraded.any():
         return exporter_rows[HOURLY_COLUMNS]
-    healthy = exporter_rows[HEALTHY_MINUTES_COLUMN].fillna(0).astype("int64")
-    failed_share = (unhealthy / (healthy + unhealthy))[degraded]
+    failed = share[degraded]
     hurt = exporter_rows[degraded]
     raw = hurt[KEY_COLUMNS].merge(raw_rows, on=KEY_COLUMNS, how="left", indicator=True)
     covered = (raw.pop("_merge") == "both").to_numpy()
     mixed = combine_parts(pd.concat([
-        scale_parts(hurt[covered][HOURLY_COLUMNS], 1 - failed_share[covered]),
-        scale_parts(raw[covered][HOURLY_COLUMNS].set_index(hurt.index[covered]), failed_share[covered]),
+        scale_parts(hurt[covered][HOURLY_COLUMNS], 1 - failed[covered]),
+        scale_parts(raw[covered][HOURLY_COLUMNS].set_index(hurt.index[covered]), failed[covered]),
     ]))
     held = hurt[~covered][HOURLY_COLUMNS].assign(**{EXPORTER_STALE_COLUMN: 1})
     for account, group in hurt.groupby(ACCOUNT_COLUMN):
@@ -102,3 +111,23 @@ def choose_phase_per_hour(exporter_rows: pd.DataFrame, raw_rows: pd.DataFrame) -
     # Exporter rows (and the mixed ones) come first, so keep="first" prefers them.
     chosen = combined.drop_duplicates(subset=KEY_COLUMNS, keep="first")
     return chosen.sort_values(KEY_COLUMNS).reset_index(drop=True)[HOURLY_COLUMNS]
+
+
+EXPORTER_SHARE, RAW_SHARE = "exporter_share", "raw_share"
+
+
+def phase_shares(chosen: pd.DataFrame, exporter_rows: pd.DataFrame) -> pd.DataFrame:
+    """Per chosen row (choose_phase_per_hour): the share of its hour taken from the exporter and from
+    Phase 1 (1 and 0, 0 and 1, or a degraded hour's healthy and failed shares), so that a breakdown
+    of the hour (its namespaces) is taken from the same phases in the same shares."""
+    shares = chosen[KEY_COLUMNS].copy()
+    phase = chosen[PHASE_COLUMN].to_numpy()
+    shares[EXPORTER_SHARE] = (phase == PHASE_EXPORTER).astype("float64")
+    mixed = phase == PHASE_MIXED
+    if mixed.any():
+        exporter = exporter_rows.assign(hour_start=pd.to_datetime(exporter_rows["hour_start"], utc=True))
+        failed = exporter[KEY_COLUMNS].assign(failed=failed_share(exporter))
+        healthy = 1 - shares[KEY_COLUMNS].merge(failed, on=KEY_COLUMNS, how="left")["failed"].to_numpy()
+        shares.loc[mixed, EXPORTER_SHARE] = healthy[mixed]
+    shares[RAW_SHARE] = 1 - shares[EXPORTER_SHARE]
+    return shares

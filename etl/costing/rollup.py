@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
@@ -17,6 +17,9 @@ from etl.model import (
     DAILY_KEY_COLUMNS,
     DEFAULT_CURRENCY,
     HOUR_FLAG_COLUMNS,
+    IDLE_COLUMN,
+    NAMESPACE_DAILY_COLUMNS,
+    NAMESPACE_DAILY_KEY_COLUMNS,
     PHASE_MIXED,
     RESOURCE_LIST_SEPARATOR,
     SAVINGS_COLUMN,
@@ -42,34 +45,48 @@ def usage_dates(frame: pd.DataFrame) -> pd.Series:
     return pd.to_datetime(frame["hour_start"], utc=True).dt.date
 
 
-def daily_rollup(hourly: pd.DataFrame) -> pd.DataFrame:
-    """Daily rows (UTC days) from hourly rows: exact sums, cost-weighted efficiency.
+def daily_rollup(hourly: pd.DataFrame, keys: Sequence[str] = DAILY_KEY_COLUMNS,
+                 columns: Sequence[str] = DAILY_COLUMNS) -> pd.DataFrame:
+    """Daily rows (UTC days) from hourly rows: exact sums, cost-weighted efficiency; per account
+    (cluster rows, the defaults) or per ``keys`` (namespace rows: NAMESPACE_DAILY_KEY_COLUMNS and
+    NAMESPACE_DAILY_COLUMNS).
 
     A day's efficiency is combined as combine_efficiencies says. A day's potential savings is the
     sum of its hours' savings (hourly_potential_savings), so each hour is judged by its own
-    efficiency and hours without one add nothing; NULL when no hour of the day had one. A day's
-    flags (HOUR_FLAG_COLUMNS) count its flagged hours, its clusters are the union of its hours'.
-    A day holds one currency: hours in two raise CurrencyMixError.
+    efficiency and hours without one add nothing; NULL when no hour of the day had one. Its idle is
+    the sum of its hours that know it (NULL when none does). A day's flags (HOUR_FLAG_COLUMNS)
+    count its flagged hours, its clusters are the union of its hours'. A day holds one currency:
+    hours in two raise CurrencyMixError.
     """
+    keys, present = list(keys), set(columns)
     if hourly.empty:
-        return pd.DataFrame(columns=DAILY_COLUMNS)
+        return pd.DataFrame(columns=list(columns))
     frame = hourly.copy()
     frame["usage_date"] = usage_dates(frame)
     # Hours built without these columns (older callers): no flags, no clusters, the default currency.
     for column, nothing in (*((flag, 0) for flag in HOUR_FLAG_COLUMNS), ("default_priced_resources", None),
-                            (CLUSTERS_COLUMN, None), (CURRENCY_COLUMN, DEFAULT_CURRENCY)):
-        if column not in frame:
+                            (CLUSTERS_COLUMN, None), (CURRENCY_COLUMN, DEFAULT_CURRENCY), (IDLE_COLUMN, pd.NA)):
+        if column not in frame and (column in present or column == CURRENCY_COLUMN):
             frame[column] = nothing
-    require_one_currency(frame, DAILY_KEY_COLUMNS, "the day")
+    require_one_currency(frame, keys, "the day")
     frame[SAVINGS_COLUMN] = hourly_potential_savings(frame)
-    groups = frame.groupby(DAILY_KEY_COLUMNS, sort=True)
-    daily = groups[COST_COLUMNS].sum().astype("int64")
+    groups = frame.groupby(keys, sort=True)
+    daily = groups[[column for column in COST_COLUMNS if column in present]].sum().astype("int64")
     daily[SAVINGS_COLUMN] = groups[SAVINGS_COLUMN].sum(min_count=1).astype("Int64")
+    if IDLE_COLUMN in present:
+        daily[IDLE_COLUMN] = groups[IDLE_COLUMN].sum(min_count=1).astype("Int64")
     daily["hours_covered"] = groups.size()
-    daily[HOUR_FLAG_COLUMNS] = groups[HOUR_FLAG_COLUMNS].sum().astype("int64")
-    daily["default_priced_resources"] = groups["default_priced_resources"].agg(join_resource_lists)
-    daily[CLUSTERS_COLUMN] = groups[CLUSTERS_COLUMN].agg(join_resource_lists)
+    flags = [flag for flag in HOUR_FLAG_COLUMNS if flag in present]
+    daily[flags] = groups[flags].sum().astype("int64")
+    for column in ("default_priced_resources", CLUSTERS_COLUMN):
+        if column in present:
+            daily[column] = groups[column].agg(join_resource_lists)
     daily[CURRENCY_COLUMN] = groups[CURRENCY_COLUMN].first()
     daily["source_phase"] = groups["source_phase"].agg(day_phase)
-    daily = daily.join(combine_efficiencies(frame, DAILY_KEY_COLUMNS))
-    return daily.reset_index()[DAILY_COLUMNS]
+    daily = daily.join(combine_efficiencies(frame, keys))
+    return daily.reset_index()[list(columns)]
+
+
+def namespace_daily_rollup(hourly: pd.DataFrame) -> pd.DataFrame:
+    """Namespace hours (NAMESPACE_HOURLY_COLUMNS) -> namespace days, by the same rules."""
+    return daily_rollup(hourly, NAMESPACE_DAILY_KEY_COLUMNS, NAMESPACE_DAILY_COLUMNS)

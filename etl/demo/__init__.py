@@ -18,6 +18,7 @@ from etl.config import Settings
 from etl.demo.dataset import demo_accounts, demo_series
 from etl.demo.prometheus import LocalPrometheus
 from etl.model import utc_midnight
+from etl.read.namespaces import namespace_costs
 from etl.read.report import cluster_costs
 from etl.run.pipeline import Pipeline, RunSummary
 from etl.source.thanos import ThanosClient
@@ -32,6 +33,7 @@ DEMO_DAYS = 7
 class DemoResult:
     summary: RunSummary
     reports: list[dict[str, Any]]  # etl.report.cluster_costs of each demo account over the week
+    namespace_reports: list[dict[str, Any]]  # etl.report.namespace_costs of each, likewise
     database: str
     first_day: date
     last_day: date
@@ -60,7 +62,9 @@ def run_demo(settings: Settings, database_url: str | None = None, serve: Serve |
         pipeline = Pipeline(demo_settings, ThanosClient(demo_settings.thanos), engine)
         summary = pipeline.run_range(first_day, last_day)
         reports = [cluster_costs(engine, account, first_day, last_day) for account in demo_accounts()]
-        result = DemoResult(summary, reports, engine.url.render_as_string(hide_password=True), first_day, last_day)
+        namespaces = [namespace_costs(engine, account, first_day, last_day) for account in demo_accounts()]
+        result = DemoResult(summary, reports, namespaces, engine.url.render_as_string(hide_password=True), first_day,
+                            last_day)
         if serve:
             serve(result, prometheus.url)
     return result

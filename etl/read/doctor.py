@@ -2,9 +2,9 @@
 
 Checks, in order: PostgreSQL reachable and its schema at head (and accounts currently
 failing, from the run log; accounts whose stored exporter hours in the window were $0 or held over
-failed scrapes); Thanos reachable; the account ids seen per phase; configured
-accounts absent from Thanos; exporter series whose account id sits under another label than
-``account_label`` (typically ``exported_tenant_id`` when Prometheus renamed the exporter's own
+failed scrapes, or whose namespaces add up to more than the cluster); Thanos reachable; the account
+ids seen per phase; configured accounts absent from Thanos; exporter series whose account id sits
+under another label than ``account_label`` (typically ``exported_tenant_id`` when Prometheus renamed the exporter's own
 ``tenant_id`` on scrape), or whose remote-write tenant disagrees with the exporter's own label;
 and exporter gauges gone stale.
 """
@@ -22,15 +22,10 @@ from sqlalchemy import Engine
 
 from etl.config import Settings
 from etl.errors import EtlError
-from etl.model import PHASE_EXPORTER, PHASE_RAW
+from etl.model import IDLE_NAMESPACE, PHASE_EXPORTER, PHASE_RAW
 from etl.source.fetch import accounts_seen
-from etl.source.promql import (
-    EXPORTER_METRICS,
-    EXPORTER_PRESENCE_METRIC,
-    RAW_METRICS,
-    accounts_with_samples_within,
-    series_of,
-)
+from etl.source.metrics import EXPORTER_METRICS, EXPORTER_PRESENCE_METRIC, RAW_METRICS
+from etl.source.promql import accounts_with_samples_within, series_of
 from etl.source.thanos import ThanosClient
 from etl.store.db import connect, head_revision, schema_mismatch
 from etl.store.embedded import resolve_data_dir
@@ -111,8 +106,8 @@ def _check_schema_and_state(engine: Engine, report: DoctorReport, since: date) -
 
 
 def _check_flagged_hours(engine: Engine, report: DoctorReport, since: date) -> None:
-    """Stored exporter hours to read with care (model.EXPORTER_ZERO_COLUMN, EXPORTER_STALE_COLUMN)."""
-    for account, zero, stale in fetch_flagged_hours(engine, since):
+    """Stored hours to read with care (model.EXPORTER_ZERO_COLUMN, EXPORTER_STALE_COLUMN, NEGATIVE_IDLE_COLUMN)."""
+    for account, zero, stale, negative in fetch_flagged_hours(engine, since):
         if zero:
             report.add("warning", "exporter figures",
                        f"the exporter of {account} reported $0 in {zero} stored hour(s) since {since}, with no Phase 1 "
@@ -121,6 +116,11 @@ def _check_flagged_hours(engine: Engine, report: DoctorReport, since: date) -> N
             report.add("warning", "exporter figures",
                        f"the exporter of {account} reported failed scrapes in {stale} stored hour(s) since {since} "
                        "without Phase 1 data to cover them: its healthy figures were held (exporter_stale_hours)")
+        if negative:
+            report.add("warning", "namespaces",
+                       f"the namespaces of {account} add up to more than its cluster in {negative} stored hour(s) "
+                       f"since {since} (negative_idle_hours): its {IDLE_NAMESPACE} rows hold the negative difference "
+                       "as it is; check the exporter's namespace gauges (or, in Phase 1, node and volume capacity)")
 
 
 def _check_runs(engine: Engine, report: DoctorReport) -> None:

@@ -1,14 +1,15 @@
 """Stored daily costs as FOCUS 1.0 cost and usage rows (FinOps Open Cost and Usage Specification).
 
-One row per account (cluster), UTC day and, in later grains, namespace: a cost *allocation*, not
-an invoice line, so BilledCost = EffectiveCost = ListCost = ContractedCost = the stored total (no
-discount or commitment is known here). Money is exact: stored NUMERIC(18,9) USD, written as
-Decimal (CSV text / Parquet decimal128(18, 9)). The rules of every column are in docs/focus.md;
-``FOCUS_COLUMNS`` and ``REQUIRED_NOT_NULL`` are the contract the export test checks.
+One row per account (cluster) and UTC day, or per account, day and namespace: a cost *allocation*,
+not an invoice line, so BilledCost = EffectiveCost = ListCost = ContractedCost = the stored total
+(no discount or commitment is known here), in the row's currency. Money is exact: stored
+NUMERIC(18,9), written as Decimal (CSV text / Parquet decimal128(18, 9)). The rules of every column
+are in docs/focus.md; ``FOCUS_COLUMNS`` and ``REQUIRED_NOT_NULL`` are the contract the export test
+checks.
 
 A grain (``--by``) is what one row stands for: a function reading its stored rows for a range and
-naming its resource and tags. ``cluster`` reads k8s_daily_costs; a per-namespace grain adds one
-entry to GRAINS with its own reader and a ``namespace`` tag, and shares everything else.
+naming its resource and tags. ``cluster`` reads k8s_daily_costs, ``namespace``
+k8s_namespace_daily_costs (whose rows of a day add up to the cluster's); everything else is shared.
 """
 
 from __future__ import annotations
@@ -27,11 +28,21 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from etl.errors import InputError, OptionalDependencyError
-from etl.model import ACCOUNT_COLUMN, COMPONENT_COLUMNS, EFFICIENCY_COLUMNS, SAVINGS_COLUMN, utc_midnight
-from etl.store.reader import fetch_daily
+from etl.model import (
+    ACCOUNT_COLUMN,
+    COMPONENT_COLUMNS,
+    CURRENCY_COLUMN,
+    EFFICIENCY_COLUMNS,
+    IDLE_COLUMN,
+    IDLE_COMPONENTS,
+    IDLE_NAMESPACE,
+    NAMESPACE_COLUMN,
+    SAVINGS_COLUMN,
+    utc_midnight,
+)
+from etl.store.reader import fetch_daily, fetch_namespace_daily
 
 FOCUS_VERSION = "1.0"
-CURRENCY = "USD"
 TAG_PREFIX = "k8s-cost-etl/"  # FOCUS: provider-defined tag keys carry the provider's prefix
 # Fixed values of every row: a usage-based compute allocation of Kubernetes.
 CONSTANTS = {
@@ -43,13 +54,12 @@ CONSTANTS = {
     "ProviderName": "Kubernetes",
     "PublisherName": "Kubernetes",
     "InvoiceIssuerName": "Kubernetes",
-    "BillingCurrency": CURRENCY,
     "PricingUnit": "Hours",
     "ConsumedUnit": "Hours",
 }
 # Stored component -> its x_ column: the parts that add up to x_... + management = BilledCost.
 EXTRA_COST_COLUMNS = {
-    "cpu_cost": "x_CpuCost", "ram_cost": "x_RamCost", "pv_cost": "x_PersistentVolumeCost",
+    "cpu_cost": "x_CpuCost", "ram_cost": "x_RamCost", "gpu_cost": "x_GpuCost", "pv_cost": "x_PersistentVolumeCost",
     "network_cost": "x_NetworkCost", "load_balancer_cost": "x_LoadBalancerCost",
     "management_cost": "x_ManagementCost",
 }
@@ -63,7 +73,7 @@ FOCUS_COLUMNS = [
     "PublisherName", "ResourceId", "ResourceName", "ResourceType", "ServiceCategory", "ServiceName",
     "SubAccountId", "SubAccountName", "Tags",
     *EXTRA_COST_COLUMNS.values(), *EXTRA_EFFICIENCY_COLUMNS.values(),
-    "x_IdleCost", "x_HoursCovered", "x_SourcePhase", "x_DefaultPricedHours",
+    "x_IdleCost", "x_PotentialSavings", "x_HoursCovered", "x_SourcePhase", "x_DefaultPricedHours",
 ]
 # FOCUS 1.0's columns that must never be null (the others here may be, e.g. ChargeClass).
 REQUIRED_NOT_NULL = [
@@ -86,12 +96,26 @@ class Grain:
     tags: Callable[[pd.Series], dict[str, str]]
 
 
+def _namespace_days(engine: Engine, accounts: Sequence[str] | None, first: date, last: date) -> pd.DataFrame:
+    """Namespace days with the columns the shaping reads: the idle row's idle is its capacity part."""
+    days = fetch_namespace_daily(engine, accounts, first, last)
+    idle = days[IDLE_COMPONENTS].sum(axis=1) if len(days) else pd.Series(dtype=object)
+    return days.assign(**{IDLE_COLUMN: idle.where(days[NAMESPACE_COLUMN] == IDLE_NAMESPACE, Decimal(0)),
+                          "default_priced_hours": None})
+
+
 GRAINS: dict[str, Grain] = {
     "cluster": Grain(
         read=lambda engine, accounts, first, last: fetch_daily(engine, accounts, first, last),
         resource_type="Kubernetes Cluster",
         resource_id=lambda row: str(row[ACCOUNT_COLUMN]),
         tags=lambda row: {"cluster": str(row[ACCOUNT_COLUMN])},
+    ),
+    "namespace": Grain(
+        read=_namespace_days,
+        resource_type="Kubernetes Namespace",
+        resource_id=lambda row: f"{row[ACCOUNT_COLUMN]}/{row[NAMESPACE_COLUMN]}",
+        tags=lambda row: {"cluster": str(row[ACCOUNT_COLUMN]), "namespace": str(row[NAMESPACE_COLUMN])},
     ),
 }
 
@@ -118,6 +142,7 @@ def focus_row(row: pd.Series, grain: Grain) -> dict[str, Any]:
     tags = {TAG_PREFIX + key: value for key, value in grain.tags(row).items()}
     return {
         **CONSTANTS,
+        "BillingCurrency": str(row[CURRENCY_COLUMN]),
         "BilledCost": total, "EffectiveCost": total, "ListCost": total, "ContractedCost": total,
         "BillingAccountId": account, "BillingAccountName": None, "SubAccountId": account, "SubAccountName": None,
         "BillingPeriodStart": _instant(period_start), "BillingPeriodEnd": _instant(period_end),
@@ -129,9 +154,9 @@ def focus_row(row: pd.Series, grain: Grain) -> dict[str, Any]:
         "Tags": json.dumps(tags, sort_keys=True, ensure_ascii=False),
         **{column: Decimal(row[stored]) for stored, column in EXTRA_COST_COLUMNS.items()},
         **{column: _decimal(row[stored]) for stored, column in EXTRA_EFFICIENCY_COLUMNS.items()},
-        "x_IdleCost": _decimal(row[SAVINGS_COLUMN]),
+        "x_IdleCost": _decimal(row[IDLE_COLUMN]), "x_PotentialSavings": _decimal(row[SAVINGS_COLUMN]),
         "x_HoursCovered": hours, "x_SourcePhase": str(row["source_phase"]),
-        "x_DefaultPricedHours": int(row["default_priced_hours"]),
+        "x_DefaultPricedHours": None if pd.isna(row["default_priced_hours"]) else int(row["default_priced_hours"]),
     }
 
 
@@ -148,12 +173,13 @@ def read_focus(engine: Engine, by: str, accounts: Sequence[str], first_day: date
 
 # The stored columns a grain's reader must return (checked by the export test for every grain).
 STORED_COLUMNS = [ACCOUNT_COLUMN, "usage_date", "total_cost", *COMPONENT_COLUMNS, "management_cost",
-                  *EFFICIENCY_COLUMNS, SAVINGS_COLUMN, "hours_covered", "source_phase", "default_priced_hours"]
+                  *EFFICIENCY_COLUMNS, SAVINGS_COLUMN, IDLE_COLUMN, "hours_covered", "source_phase",
+                  "default_priced_hours", CURRENCY_COLUMN]
 
 
 DATETIME_COLUMNS = ["BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd"]
 MONEY_COLUMNS = ["BilledCost", "EffectiveCost", "ListCost", "ContractedCost", *EXTRA_COST_COLUMNS.values(),
-                 "x_IdleCost"]
+                 "x_IdleCost", "x_PotentialSavings"]
 
 
 def _parquet_table(frame: pd.DataFrame) -> Any:
@@ -163,7 +189,7 @@ def _parquet_table(frame: pd.DataFrame) -> Any:
     except ImportError:
         raise OptionalDependencyError("Parquet output needs the 'parquet' extra: pip install "
                                       "'k8s-cost-etl[parquet]' (or write FILE.csv)") from None
-    money, percent = pa.decimal128(18, 9), pa.decimal128(7, 4)
+    money, percent = pa.decimal128(18, 9), pa.decimal128(18, 4)  # efficiencies above 1000 % are real
     types = {column: money for column in MONEY_COLUMNS}
     types |= {column: percent for column in EXTRA_EFFICIENCY_COLUMNS.values()}
     types |= {column: pa.timestamp("ms", tz="UTC") for column in DATETIME_COLUMNS}

@@ -11,9 +11,11 @@ from PostgreSQL. ``cluster_costs`` is the entry point for the platform's API cod
   rounded components need not add up to the rounded total to the cent, and the days' rounded
   figures need not add up to the range's. ``currency`` says in which currency; a range holding
   two currencies is refused (CurrencyMixError), never summed.
-- Flags: ``exporter_zero_hours`` (the exporter reported $0, no Phase 1 data contradicting it) and
+- Flags: ``exporter_zero_hours`` (the exporter reported $0, no Phase 1 data contradicting it),
   ``exporter_stale_hours`` (failed-scrape stretches held from the exporter's healthy figures),
-  per day and over the range, like ``default_priced_hours``.
+  ``idle_unknown_hours`` and ``negative_idle_hours`` (etl.costing.namespaces), per day and over
+  the range, like ``default_priced_hours``. ``idle_cost`` (part of the total) over the days that
+  know it.
 - Efficiency over the range: each day's stored efficiency weighted by that day's matching cost
   (etl.costing.efficiency.combine_efficiencies), days with unknown efficiency left out; None when no day has one.
 - potential_savings: the sum of the days' stored savings (each day's is the sum of its hours',
@@ -37,10 +39,10 @@ from etl.errors import CurrencyMixError, InputError
 from etl.model import (
     CLUSTERS_COLUMN,
     COST_COLUMNS,
+    COUNTED_FLAG_COLUMNS,
     CURRENCY_COLUMN,
     EFFICIENCY_COLUMNS,
-    EXPORTER_STALE_COLUMN,
-    EXPORTER_ZERO_COLUMN,
+    IDLE_COLUMN,
     NETWORK_SPLIT_COLUMNS,
     SAVINGS_COLUMN,
     HourRange,
@@ -51,6 +53,7 @@ from etl.store.reader import fetch_daily, fetch_phase_hours
 
 SUMMARY_COLUMNS = [
     "total_cost", "cpu_cost", "ram_cost", "pv_cost", "management_cost", "load_balancer_cost", "network_cost",
+    "gpu_cost",
 ]
 BREAKDOWN_COLUMNS = ["management_cost", "load_balancer_cost", *NETWORK_SPLIT_COLUMNS]
 CENT = Decimal("0.01")
@@ -99,27 +102,31 @@ def percent(value: float | None) -> float | None:
 
 
 def daily_in_nano(daily: pd.DataFrame) -> pd.DataFrame:
-    """Stored daily rows (Decimal money, Decimal or None efficiency) -> nano-dollar integers and
-    float efficiencies (NaN = unknown), the units etl.costing computes in."""
+    """Stored daily rows, of the cluster or the namespaces (Decimal money, Decimal or None
+    efficiency) -> nano-dollar integers and float efficiencies (NaN = unknown), the units
+    etl.costing computes in."""
     frame = daily.copy()
     for column in COST_COLUMNS:
-        frame[column] = pd.Series([decimal_to_nano(value) for value in frame[column]], index=frame.index,
-                                  dtype="int64")
-    frame[SAVINGS_COLUMN] = pd.Series(
-        [pd.NA if pd.isna(value) else decimal_to_nano(value) for value in frame[SAVINGS_COLUMN]],
-        index=frame.index, dtype="Int64",
-    )
+        if column in frame:
+            frame[column] = pd.Series([decimal_to_nano(value) for value in frame[column]], index=frame.index,
+                                      dtype="int64")
+    for column in (SAVINGS_COLUMN, IDLE_COLUMN):
+        if column in frame:
+            frame[column] = pd.Series([pd.NA if pd.isna(value) else decimal_to_nano(value) for value in frame[column]],
+                                      index=frame.index, dtype="Int64")
     for column in EFFICIENCY_COLUMNS:
         frame[column] = pd.to_numeric(frame[column].astype("object"), errors="coerce").astype("float64")
     return frame
 
 
 def range_totals(daily: pd.DataFrame) -> dict[str, Any]:
-    """Exact nano-dollar sums, summed savings (None if no day has any) and cost-weighted
+    """Exact nano-dollar sums, summed savings and idle (None if no day has any) and cost-weighted
     efficiencies (None if unknown) of daily rows already in nano (daily_in_nano)."""
-    totals: dict[str, Any] = {column: sum(int(value) for value in daily[column]) for column in COST_COLUMNS}
-    savings = daily[SAVINGS_COLUMN].dropna()
-    totals[SAVINGS_COLUMN] = sum(int(value) for value in savings) if len(savings) else None
+    totals: dict[str, Any] = {column: sum(int(value) for value in daily[column])
+                              for column in COST_COLUMNS if column in daily}
+    for column in (SAVINGS_COLUMN, IDLE_COLUMN):
+        known = daily[column].dropna() if column in daily else pd.Series(dtype="Int64")
+        totals[column] = sum(int(value) for value in known) if len(known) else None
     if daily.empty:
         totals.update(dict.fromkeys(EFFICIENCY_COLUMNS))
     else:
@@ -135,13 +142,13 @@ def day_row(row: pd.Series) -> dict[str, Any]:
         "date": row["usage_date"].isoformat(),
         **{column: cents(int(row[column])) for column in COST_COLUMNS},
         SAVINGS_COLUMN: None if pd.isna(savings) else cents(int(savings)),
+        IDLE_COLUMN: None if pd.isna(row[IDLE_COLUMN]) else cents(int(row[IDLE_COLUMN])),
         **{column: percent(row[column]) for column in EFFICIENCY_COLUMNS},
         "hours_covered": int(row["hours_covered"]),
         "source_phase": str(row["source_phase"]),
         "default_priced_hours": int(row["default_priced_hours"]),
         "default_priced_resources": None if pd.isna(resources) else str(resources) or None,
-        EXPORTER_ZERO_COLUMN: int(row[EXPORTER_ZERO_COLUMN]),
-        EXPORTER_STALE_COLUMN: int(row[EXPORTER_STALE_COLUMN]),
+        **{flag: int(row[flag]) for flag in COUNTED_FLAG_COLUMNS},
         CURRENCY_COLUMN: str(row[CURRENCY_COLUMN]),
         CLUSTERS_COLUMN: None if pd.isna(row[CLUSTERS_COLUMN]) else str(row[CLUSTERS_COLUMN]),
     }
@@ -179,10 +186,11 @@ def shape_report(
         "hours_covered": int(nano["hours_covered"].sum()) if len(nano) else 0,
         "hours_in_range": hours.hours,
         "phases": dict(sorted(phase_hours.items())),
+        # Part of the total: capacity nobody was allocated, over the days that know it.
+        IDLE_COLUMN: cents(totals[IDLE_COLUMN]),
         # Phase 1 hours priced with default prices because a node or volume published none.
         "default_priced_hours": hours_flagged("default_priced_hours"),
         # Exporter hours to read with care (see the module docstring).
-        EXPORTER_ZERO_COLUMN: hours_flagged(EXPORTER_ZERO_COLUMN),
-        EXPORTER_STALE_COLUMN: hours_flagged(EXPORTER_STALE_COLUMN),
+        **{flag: hours_flagged(flag) for flag in COUNTED_FLAG_COLUMNS},
         "days": [day_row(row) for _, row in nano.iterrows()],
     }

@@ -18,16 +18,17 @@ import pandas as pd
 
 from etl.config import Settings
 from etl.costing.currency import require_one_currency
-from etl.costing.exporter import exporter_hours
+from etl.costing.exporter_namespaces import exporter_costs
+from etl.costing.namespaces import namespace_breakdown
 from etl.costing.phase import choose_phase_per_hour
 from etl.costing.raw import DEFAULTED_COLUMNS, DefaultPrices, RawMetrics, raw_hourly_costs
 from etl.costing.rollup import usage_dates
 from etl.errors import DataError
-from etl.model import ACCOUNT_COLUMN, DAILY_KEY_COLUMNS, HOURLY_COLUMNS, HourRange
+from etl.model import ACCOUNT_COLUMN, DAILY_KEY_COLUMNS, HOURLY_COLUMNS, NAMESPACE_HOURLY_COLUMNS, HourRange
 from etl.run.sources import Sources
-from etl.source.exporter import ExporterAnswer, fetch_exporter_answer
+from etl.source.exporter import ExporterAnswer, fetch_exporter_answer, fetch_namespace_gauges
+from etl.source.metrics import EXPORTER_METRICS, EXPORTER_NAMESPACE_METRICS
 from etl.source.parallel import fetch_concurrently
-from etl.source.promql import EXPORTER_METRICS
 from etl.source.raw import fetch_raw_metrics
 from etl.source.thanos import ThanosClient
 
@@ -40,6 +41,7 @@ MAX_BATCH_RETRIES = 3
 class FetchedChunk:
     gauges: pd.DataFrame  # etl.source.exporter
     raw: RawMetrics  # etl.source.raw
+    namespace_gauges: pd.DataFrame = field(default_factory=pd.DataFrame)  # etl.source.exporter (none: empty)
     answer: ExporterAnswer | None = None  # all that the exporter queries answered (etl.run.suspect)
 
 
@@ -48,6 +50,8 @@ class CostedChunk:
     rows: pd.DataFrame  # hourly rows (HOURLY_COLUMNS) of the accounts costed
     defaulted: pd.DataFrame  # their Phase 1 allocations priced by default (etl.costing.raw.DEFAULTED_COLUMNS)
     failures: dict[str, Exception] = field(default_factory=dict)  # account -> why it could not be costed
+    # their namespace rows (NAMESPACE_HOURLY_COLUMNS): per account-hour they add up to its row
+    namespaces: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=NAMESPACE_HOURLY_COLUMNS))
     answer: ExporterAnswer | None = None  # the fetched chunk's (FetchedChunk.answer)
 
 
@@ -57,17 +61,19 @@ def fetch_chunk(client: ThanosClient, settings: Settings, sources: Sources, hour
     queries are independent: both in flight at once when a batch has both."""
     label, trailing = settings.account_label, settings.exporter.gauge_window == "trailing_24h"
 
-    def phase_2() -> ExporterAnswer:
+    def phase_2() -> tuple[ExporterAnswer, pd.DataFrame]:
         log.debug("Fetching Phase 2 exporter metrics for %d account(s), %s", len(sources.exporter), hours)
-        return fetch_exporter_answer(client, label, sources.exporter, hours, trailing, sources.absent)
+        answer = fetch_exporter_answer(client, label, sources.exporter, hours, trailing, sources.absent)
+        return answer, fetch_namespace_gauges(client, label, sources.namespaces, hours, trailing)
 
     def phase_1() -> RawMetrics:
         log.debug("Fetching Phase 1 raw metrics for %d account(s), %s", len(sources.raw), hours)
-        return fetch_raw_metrics(client, label, sources.raw, hours)
+        return fetch_raw_metrics(client, label, sources.raw, hours, sources.raw_absent)
 
-    answer, raw = fetch_concurrently([phase_2, phase_1], 2)
-    assert isinstance(answer, ExporterAnswer) and isinstance(raw, RawMetrics)
-    return FetchedChunk(answer.gauges, raw, answer)
+    exported, raw = fetch_concurrently([phase_2, phase_1], 2)
+    assert isinstance(exported, tuple) and isinstance(raw, RawMetrics)
+    answer, namespace_gauges = exported
+    return FetchedChunk(answer.gauges, raw, namespace_gauges, answer)
 
 
 def _only(fetched: FetchedChunk, accounts: set[str]) -> FetchedChunk:
@@ -75,19 +81,23 @@ def _only(fetched: FetchedChunk, accounts: set[str]) -> FetchedChunk:
         return frame[frame[ACCOUNT_COLUMN].isin(accounts)]
 
     raw = replace(fetched.raw, **{item.name: keep(getattr(fetched.raw, item.name)) for item in fields(fetched.raw)})
-    return FetchedChunk(keep(fetched.gauges), raw)
+    namespaces = fetched.namespace_gauges
+    return FetchedChunk(keep(fetched.gauges), raw, keep(namespaces) if not namespaces.empty else namespaces)
 
 
-def _cost(fetched: FetchedChunk, settings: Settings, hours: HourRange) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _cost(fetched: FetchedChunk, settings: Settings, hours: HourRange) -> CostedChunk:
+    """The accounts' chosen hourly rows, their Phase 1 defaults and their namespace rows."""
     pricing, exporter = settings.pricing, settings.exporter
     trailing = exporter.gauge_window == "trailing_24h"
-    exporter_rows = exporter_hours(fetched.gauges, hours, exporter.efficiency_scale, trailing, pricing.currency,
-                                   EXPORTER_METRICS)
-    defaults = DefaultPrices(pricing.default_cpu_price, pricing.default_ram_price, pricing.default_storage_price)
+    exported = exporter_costs(fetched.gauges, fetched.namespace_gauges, hours, exporter.efficiency_scale, trailing,
+                              pricing.currency, EXPORTER_METRICS, EXPORTER_NAMESPACE_METRICS)
+    defaults = DefaultPrices(pricing.default_cpu_price, pricing.default_ram_price, pricing.default_storage_price,
+                             pricing.default_gpu_price)
     raw = raw_hourly_costs(fetched.raw, defaults, pricing.currency)
-    rows = choose_phase_per_hour(exporter_rows, raw.rows)
+    rows = choose_phase_per_hour(exported.rows, raw.rows)
     require_one_currency(rows.assign(usage_date=usage_dates(rows)), DAILY_KEY_COLUMNS, "the day")
-    return rows, raw.defaulted
+    rows, namespaces = namespace_breakdown(rows, exported.rows, exported.namespaces, raw.namespaces, hours)
+    return CostedChunk(rows, raw.defaulted, namespaces=namespaces)
 
 
 def cost_chunk(fetched: FetchedChunk, settings: Settings, hours: HourRange, accounts: Sequence[str]) -> CostedChunk:
@@ -101,7 +111,9 @@ def _cost_accounts(fetched: FetchedChunk, settings: Settings, hours: HourRange,
     failures: dict[str, Exception] = {}
     for _ in range(MAX_BATCH_RETRIES + 1):
         try:
-            return CostedChunk(*_cost(_only(fetched, remaining), settings, hours), failures)
+            costed = _cost(_only(fetched, remaining), settings, hours)
+            costed.failures = failures
+            return costed
         except DataError as exc:
             if exc.account not in remaining:
                 break
@@ -111,16 +123,15 @@ def _cost_accounts(fetched: FetchedChunk, settings: Settings, hours: HourRange,
             log.debug("Costing %s for %d account(s) at once failed; costing them one by one", hours, len(remaining),
                       exc_info=True)
             break
-    rows, defaulted = [], []
+    parts: list[CostedChunk] = []
     for account in sorted(remaining):
         try:
-            account_rows, account_defaulted = _cost(_only(fetched, {account}), settings, hours)
+            parts.append(_cost(_only(fetched, {account}), settings, hours))
         except Exception as exc:  # one account's failure must not stop the others
             failures[account] = exc
-            continue
-        rows.append(account_rows)
-        defaulted.append(account_defaulted)
-    return CostedChunk(_concat(rows, HOURLY_COLUMNS), _concat(defaulted, DEFAULTED_COLUMNS), failures)
+    return CostedChunk(_concat([part.rows for part in parts], HOURLY_COLUMNS),
+                       _concat([part.defaulted for part in parts], DEFAULTED_COLUMNS), failures,
+                       _concat([part.namespaces for part in parts], NAMESPACE_HOURLY_COLUMNS))
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from etl.costing.raw import log_default_prices
+from etl.costing.prices import log_default_prices
 from etl.model import ACCOUNT_COLUMN, KEY_COLUMNS, PHASE_COLUMN, PHASE_RAW, HourRange
 
 RESOURCE_KEY = [ACCOUNT_COLUMN, "resource", "kind", "name"]

@@ -12,7 +12,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from etl.config import Settings
-from etl.costing.rollup import daily_rollup
+from etl.costing.rollup import daily_rollup, namespace_daily_rollup
 from etl.errors import ChunkError, EtlError, SuspectAnswerError
 from etl.model import (
     ACCOUNT_COLUMN,
@@ -29,7 +29,7 @@ from etl.run.shard import Shard
 from etl.run.sources import SourceDiscovery
 from etl.source.fetch import discover_accounts
 from etl.source.thanos import ThanosClient
-from etl.store.loader import WriteResult, write_costs
+from etl.store.loader import NamespaceRows, WriteResult, write_costs
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,10 @@ class Pipeline:
             _log_phase_choice(str(name), rows, hours)
         # One roll-up and one write for the whole batch; one account per write only if that fails.
         daily = daily_rollup(hourly)
-        for group_hourly, group_daily, result in self._write(hourly, daily, hours):
+        namespace_hours = costed.namespaces[costed.namespaces[ACCOUNT_COLUMN].isin(list(by_name))]
+        namespaces = NamespaceRows(namespace_daily_rollup(namespace_hours),
+                                   namespace_hours if self.settings.run.store_namespace_hours else None)
+        for group_hourly, group_daily, result in self._write(hourly, daily, hours, namespaces):
             for name, rows in group_hourly.groupby(ACCOUNT_COLUMN, sort=True):
                 summary = by_name[str(name)]
                 if isinstance(result, Exception):
@@ -198,12 +201,12 @@ class Pipeline:
                 _record_write(summary, rows, days, result.hours_removed_by_account.get(str(name), 0), hours)
         return failed
 
-    def _write(self, hourly: pd.DataFrame, daily: pd.DataFrame,
-               hours: HourRange) -> list[tuple[pd.DataFrame, pd.DataFrame, WriteResult | Exception]]:
-        """Write every account's rows in one transaction; if that fails, each account in its own, so
-        that one account's bad row never costs another account its rows."""
+    def _write(self, hourly: pd.DataFrame, daily: pd.DataFrame, hours: HourRange,
+               namespaces: NamespaceRows) -> list[tuple[pd.DataFrame, pd.DataFrame, WriteResult | Exception]]:
+        """Write every account's rows (with their namespace rows) in one transaction; if that fails,
+        each account in its own, so that one account's bad row never costs another account its rows."""
         try:
-            return [(hourly, daily, write_costs(self.engine, hourly, daily, self.allow_removal))]
+            return [(hourly, daily, write_costs(self.engine, hourly, daily, namespaces, self.allow_removal))]
         except Exception as exc:
             accounts = sorted(hourly[ACCOUNT_COLUMN].unique())
             if len(accounts) < 2:
@@ -215,9 +218,10 @@ class Pipeline:
         for name in accounts:
             one_hourly = hourly[hourly[ACCOUNT_COLUMN] == name]
             one_daily = daily[daily[ACCOUNT_COLUMN] == name]
+            one_namespaces = namespaces.of(name)
             try:
-                outcomes.append((one_hourly, one_daily,
-                                 write_costs(self.engine, one_hourly, one_daily, self.allow_removal)))
+                outcomes.append((one_hourly, one_daily, write_costs(self.engine, one_hourly, one_daily,
+                                                                    one_namespaces, self.allow_removal)))
             except Exception as exc:  # one account's failed write must not stop the others
                 log.error("Writing %s for %s failed: %s", hours, name, exc)
                 outcomes.append((one_hourly, one_daily, exc))

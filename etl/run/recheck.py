@@ -82,4 +82,5 @@ def _replaced(costed: CostedChunk, names: list[str], again: CostedChunk | None,
 
     return replace(costed, rows=swap(costed.rows, again.rows if again else None),
                    defaulted=swap(costed.defaulted, again.defaulted if again else None),
+                   namespaces=swap(costed.namespaces, again.namespaces if again else None),
                    failures={**costed.failures, **failed})

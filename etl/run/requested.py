@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from etl.source.fetch import accounts_seen
-from etl.source.promql import EXPORTER_METRICS, RAW_METRICS
+from etl.source.metrics import EXPORTER_METRICS, RAW_METRICS
 from etl.source.thanos import ThanosClient
 
 # From the start of Unix time: every block Thanos has, however old.

@@ -2,9 +2,10 @@
 
 Account discovery (the label values of the account label on the series of a group of metrics) tells,
 for a whole range, which accounts carry Phase 2 exporter gauges, the optional network split and
-raw Phase 1 metrics. A chunk then sends the Phase 1 queries only for
-the batch's accounts with raw metrics (none when it has none), the exporter queries only for those
-with exporter gauges, and leaves out optional gauges no account of the batch publishes.
+namespace gauges, raw Phase 1 metrics and their optional GPU, capacity and management metrics. A
+chunk then sends the Phase 1 queries only for the batch's accounts with raw metrics (none when it
+has none), the exporter queries only for those with exporter gauges, and leaves out optional
+metrics no account of the batch publishes.
 
 Discovery may list an account that has no sample in a given chunk (its query then comes back
 empty), never the reverse: a query left out on its word would have returned nothing, so the
@@ -14,29 +15,53 @@ figures do not change, only the number of requests.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
-from etl.model import NETWORK_SPLIT_COLUMNS, HourRange
+from etl.model import EXPORTER_PRESENCE_COLUMN, NETWORK_SPLIT_COLUMNS, HourRange
 from etl.source.fetch import accounts_seen
+from etl.source.metrics import (
+    CPU_CAPACITY_METRIC,
+    EXPORTER_METRICS,
+    EXPORTER_NAMESPACE_METRICS,
+    EXPORTER_PRESENCE_METRIC,
+    GPU_ALLOCATION_METRIC,
+    GPU_CAPACITY_METRIC,
+    MANAGEMENT_COST_METRIC,
+    PV_CAPACITY_METRIC,
+    RAM_CAPACITY_METRIC,
+    RAW_METRICS,
+)
 from etl.source.parallel import fetch_concurrently
-from etl.source.promql import EXPORTER_METRICS, EXPORTER_PRESENCE_METRIC, RAW_METRICS
 from etl.source.thanos import ThanosClient
 
 GROUPS: dict[str, list[str]] = {
     "exporter": [EXPORTER_PRESENCE_METRIC],
     "network_split": [EXPORTER_METRICS[column] for column in NETWORK_SPLIT_COLUMNS],
+    "namespaces": [EXPORTER_NAMESPACE_METRICS[EXPORTER_PRESENCE_COLUMN]],
     "raw": list(RAW_METRICS),
+    "gpu": [GPU_ALLOCATION_METRIC, GPU_CAPACITY_METRIC],
+    "capacity": [CPU_CAPACITY_METRIC, RAM_CAPACITY_METRIC, PV_CAPACITY_METRIC],
+    "management": [MANAGEMENT_COST_METRIC],
+}
+# The optional Phase 1 frames (etl.costing.raw.RawMetrics) of each group, left unasked without it.
+RAW_OPTIONAL: dict[str, list[str]] = {
+    "gpu": ["gpu_allocation", "gpu_price", "gpu_capacity"],
+    "capacity": ["cpu_capacity", "ram_capacity", "pv_capacity"],
+    "management": ["management"],
 }
 
 
 @dataclass(frozen=True)
 class Sources:
-    """The accounts of a batch each phase is asked for, and the exporter columns left unasked."""
+    """The accounts of a batch each phase (and the exporter's namespace gauges) is asked for, and
+    the optional exporter columns and Phase 1 frames left unasked."""
 
     exporter: list[str]
     raw: list[str]
     absent: list[str]
+    namespaces: list[str] = field(default_factory=list)
+    raw_absent: list[str] = field(default_factory=list)
 
 
 class SourceDiscovery:
@@ -58,4 +83,8 @@ class SourceDiscovery:
             self._window = window
         present = {group: sorted(set(accounts) & found) for group, found in self._present.items()}
         absent = [] if present["network_split"] else list(NETWORK_SPLIT_COLUMNS)
-        return Sources(present["exporter"], present["raw"], absent)
+        raw = set(present["raw"])
+        raw_absent = [frame for group, frames in RAW_OPTIONAL.items() if not raw & set(present[group])
+                      for frame in frames]
+        namespaces = sorted(set(present["exporter"]) & set(present["namespaces"]))
+        return Sources(present["exporter"], present["raw"], absent, namespaces, raw_absent)

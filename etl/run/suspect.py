@@ -62,7 +62,7 @@ from etl.model import (
     hour_list,
 )
 from etl.source.exporter import ExporterAnswer
-from etl.source.promql import EXPORTER_COST_METRICS, EXPORTER_PRESENCE_METRIC
+from etl.source.metrics import EXPORTER_COST_METRICS, EXPORTER_PRESENCE_METRIC
 
 TOTAL = EXPORTER_PRESENCE_COLUMN
 CLUSTER = [ACCOUNT_COLUMN, CLUSTER_LABEL, CURRENCY_LABEL]

@@ -2,28 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Literal
 
 import pandas as pd
 
-from etl.model import EXPORTER_PRESENCE_COLUMN, HEALTHY_MINUTES_COLUMN, KEY_COLUMNS, UNHEALTHY_MINUTES_COLUMN, HourRange
+from etl.model import (
+    CLUSTER_LABEL,
+    EXPORTER_PRESENCE_COLUMN,
+    HEALTHY_MINUTES_COLUMN,
+    KEY_COLUMNS,
+    NAMESPACE_LABEL,
+    UNHEALTHY_MINUTES_COLUMN,
+    HourRange,
+)
 from etl.source.fetch import AccountQuery, fetch_hourly, merge_columns
-from etl.source.parallel import fetch_concurrently
-from etl.source.plain import clean_columns, exporter_coverage_plain, exporter_gauge_plain
-from etl.source.promql import (
+from etl.source.metrics import (
     EXPORTER_GROUPING,
     EXPORTER_METRICS,
+    EXPORTER_NAMESPACE_COST_METRICS,
+    EXPORTER_NAMESPACE_EFFICIENCY_METRICS,
     EXPORTER_PRESENCE_METRIC,
-    MINUTES_LABEL,
-    exporter_coverage,
-    exporter_gauge,
+    REAL_NAMESPACES,
 )
+from etl.source.parallel import fetch_concurrently
+from etl.source.plain import clean_columns, exporter_coverage_plain, exporter_gauge_plain
+from etl.source.promql import MINUTES_LABEL, exporter_coverage, exporter_gauge
 from etl.source.thanos import ThanosClient
 
 CLUSTER_KEYS = [*KEY_COLUMNS, *EXPORTER_GROUPING]
+# The namespace gauges: costs per cluster, currency and namespace; efficiencies carry no currency.
+NAMESPACE_GROUPING = (*EXPORTER_GROUPING, NAMESPACE_LABEL)
+NAMESPACE_EFFICIENCY_GROUPING = (CLUSTER_LABEL, NAMESPACE_LABEL)
 MINUTE_COLUMNS = {"healthy": HEALTHY_MINUTES_COLUMN, "unhealthy": UNHEALTHY_MINUTES_COLUMN}
 
 
@@ -96,3 +108,27 @@ def fetch_exporter_answer(
 
     bad = pd.concat(census, ignore_index=True) if census else pd.DataFrame(columns=[*KEY_COLUMNS, "column"])
     return ExporterAnswer(joined("left"), joined("outer"), bad)
+
+
+def fetch_namespace_gauges(client: ThanosClient, account_label: str, accounts: Sequence[str], hours: HourRange,
+                           trailing_24h: bool) -> pd.DataFrame:
+    """One query per namespace gauge for all ``accounts`` over ``hours``: a frame per (account,
+    hour, cluster, currency, namespace) with a column per gauge. Cost gauges come summed over the
+    cluster's healthy minutes with a value (etl.costing.exporter_namespaces divides them by the
+    cluster's: a namespace absent from a minute costs nothing in it), or as trailing closing values;
+    efficiencies averaged over those minutes. Kubecost's ``__*__`` rows are left out."""
+    keys = [*KEY_COLUMNS, *NAMESPACE_GROUPING]
+    costs, efficiencies = EXPORTER_NAMESPACE_COST_METRICS, EXPORTER_NAMESPACE_EFFICIENCY_METRICS
+    if not accounts:  # an empty account matcher would match every account: ask nothing
+        return pd.DataFrame(columns=[*keys, *costs, *efficiencies])
+
+    def ask(column: str, metric: str, by: Sequence[str], summed: bool) -> Callable[[], pd.DataFrame]:
+        query = exporter_gauge(metric, account_label, accounts, trailing_24h, by, summed, REAL_NAMESPACES)
+        return partial(fetch_hourly, client, query, column, hours, account_label, by, metric)
+
+    calls = [ask(column, metric, NAMESPACE_GROUPING, True) for column, metric in costs.items()]
+    calls += [ask(column, metric, NAMESPACE_EFFICIENCY_GROUPING, False) for column, metric in efficiencies.items()]
+    frames = fetch_concurrently(calls, client.max_concurrent_queries)
+    per_namespace = [*KEY_COLUMNS, *NAMESPACE_EFFICIENCY_GROUPING]
+    return merge_columns(frames[:len(costs)], keys).merge(merge_columns(frames[len(costs):], per_namespace),
+                                                          on=per_namespace, how="left")

@@ -29,13 +29,8 @@ import numpy as np
 import pandas as pd
 
 from etl.model import ACCOUNT_COLUMN, HOUR, HOUR_SECONDS, KEY_COLUMNS, HourRange, hour_list
-from etl.source.promql import (
-    CENSUS_LABEL,
-    EXPORTER_METRICS,
-    HOUR_EVAL_OFFSET_SECONDS,
-    RAW_METRICS,
-    discovery_matchers,
-)
+from etl.source.metrics import EXPORTER_METRICS, RAW_METRICS
+from etl.source.promql import CENSUS_LABEL, HOUR_EVAL_OFFSET_SECONDS, discovery_matchers
 from etl.source.thanos import QueryTooLargeError, Series, ThanosClient
 
 log = logging.getLogger(__name__)

@@ -24,15 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from etl.model import HourRange
-from etl.source.promql import (
-    EXPORTER_GROUPING,
-    EXPORTER_HEALTH_METRIC,
-    EXPORTER_PRESENCE_METRIC,
-    HOUR_MINUTES,
-    MINUTES_LABEL,
-    account_selector,
-    present_in_hour,
-)
+from etl.source.metrics import EXPORTER_GROUPING, EXPORTER_HEALTH_METRIC, EXPORTER_PRESENCE_METRIC
+from etl.source.promql import HOUR_MINUTES, MINUTES_LABEL, account_selector, present_in_hour
 from etl.source.thanos import QueryTooLargeError, ThanosClient
 
 CHECK_LABEL = "etl_unclean"

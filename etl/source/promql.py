@@ -1,4 +1,4 @@
-"""Every metric name and every PromQL text the tool sends, in one place.
+"""Every PromQL text the tool sends, in one place (the metric names: etl.source.metrics).
 
 Hourly figures are queried once per chunk as range queries with a 1 h step, evaluated at each
 hour's END (``hour_start + 1h``): whole hours, multiples of the step, so a Thanos query-frontend
@@ -51,7 +51,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from etl.model import CLUSTER_LABEL, CURRENCY_LABEL, EXPORTER_PRESENCE_COLUMN, HOUR_SECONDS, VOLUME_LABEL
+from etl.model import CLUSTER_LABEL, HOUR_SECONDS
+
+# The metric names live in etl.source.metrics; those marked are imported for bench/clients.py,
+# which reads them here, where they used to live.
+from etl.source.metrics import (
+    CPU_ALLOCATION_METRIC,  # noqa: F401
+    CPU_PRICE_METRIC,  # noqa: F401
+    CPU_USAGE_METRIC,  # noqa: F401
+    EXPORTER_GROUPING,
+    EXPORTER_HEALTH_METRIC,
+    EXPORTER_METRICS,  # noqa: F401
+    EXPORTER_PRESENCE_METRIC,
+    LOAD_BALANCER_COST_METRIC,  # noqa: F401
+    PV_PRICE_METRIC,  # noqa: F401
+    PVC_ALLOCATION_METRIC,  # noqa: F401
+    RAM_ALLOCATION_METRIC,  # noqa: F401
+    RAM_PRICE_METRIC,  # noqa: F401
+    RAM_USAGE_METRIC,  # noqa: F401
+)
 
 # Seconds from an hour's start to the evaluation instant that covers that hour (step-aligned).
 HOUR_EVAL_OFFSET_SECONDS = HOUR_SECONDS
@@ -75,62 +93,6 @@ PRICE = "> 0 < Inf"
 # two kinds of minutes of exporter_coverage.
 CENSUS_LABEL, CENSUS_VALUE = "etl_check", "bad_samples"
 MINUTES_LABEL = "etl_minutes"
-
-EXPORTER_PREFIX = "cloudtuner_kubecost_cluster_"
-
-# Phase 2: allocation exporter gauges -> hourly column they feed.
-EXPORTER_COST_METRICS: dict[str, str] = {
-    "total_cost": EXPORTER_PREFIX + "total_cost",
-    "cpu_cost": EXPORTER_PREFIX + "cpu_cost",
-    "ram_cost": EXPORTER_PREFIX + "ram_cost",
-    "pv_cost": EXPORTER_PREFIX + "pv_cost",
-    "network_cost": EXPORTER_PREFIX + "network_cost",
-    "load_balancer_cost": EXPORTER_PREFIX + "lb_cost",
-    # Optional split of network cost; absent -> all network cost counts as internet.
-    "network_internet_cost": EXPORTER_PREFIX + "network_internet_cost",
-    "network_region_cost": EXPORTER_PREFIX + "network_region_cost",
-    "network_zone_cost": EXPORTER_PREFIX + "network_zone_cost",
-}
-EXPORTER_EFFICIENCY_METRICS: dict[str, str] = {
-    "cpu_efficiency": EXPORTER_PREFIX + "cpu_efficiency",
-    "ram_efficiency": EXPORTER_PREFIX + "ram_efficiency",
-    "total_efficiency": EXPORTER_PREFIX + "total_efficiency",
-}
-EXPORTER_METRICS: dict[str, str] = {**EXPORTER_COST_METRICS, **EXPORTER_EFFICIENCY_METRICS}
-EXPORTER_PRESENCE_METRIC = EXPORTER_METRICS[EXPORTER_PRESENCE_COLUMN]
-# The exporter's own health: 0 when its last fetch from the allocation API failed (optional).
-EXPORTER_HEALTH_METRIC = "cloudtuner_kubecost_exporter_scrape_success"
-# How the exporter's gauges are grouped besides the account (etl.costing sums the clusters).
-EXPORTER_GROUPING = (CLUSTER_LABEL, CURRENCY_LABEL)
-
-# Phase 1: raw OpenCost / cAdvisor metrics (fetched in etl.source.raw, costed in etl.costing.raw).
-CPU_ALLOCATION_METRIC = "container_cpu_allocation"  # cores, per container; label node
-RAM_ALLOCATION_METRIC = "container_memory_allocation_bytes"  # bytes, per container; label node
-PVC_ALLOCATION_METRIC = "pod_pvc_allocation"  # bytes, per pod and claim; label persistentvolume
-CPU_PRICE_METRIC = "node_cpu_hourly_cost"  # USD per core-hour; label node
-RAM_PRICE_METRIC = "node_ram_hourly_cost"  # USD per GiB-hour; label node
-PV_PRICE_METRIC = "pv_hourly_cost"  # USD per GiB-hour; label persistentvolume and/or volumename
-LOAD_BALANCER_COST_METRIC = "kubecost_load_balancer_cost"  # USD per hour, per load balancer (optional)
-CPU_USAGE_METRIC = "container_cpu_usage_seconds_total"  # cAdvisor counter, core-seconds
-RAM_USAGE_METRIC = "container_memory_working_set_bytes"  # cAdvisor gauge, bytes
-RAW_METRICS: tuple[str, ...] = (
-    CPU_ALLOCATION_METRIC,
-    RAM_ALLOCATION_METRIC,
-    PVC_ALLOCATION_METRIC,
-    CPU_PRICE_METRIC,
-    RAM_PRICE_METRIC,
-    PV_PRICE_METRIC,
-)
-# What identifies one workload of a metric (see hourly_presence_sum), from OpenCost's labels.
-CONTAINER_IDENTITY = ("namespace", "pod", "container")
-PVC_IDENTITY = ("namespace", "pod", "persistentvolumeclaim", VOLUME_LABEL)
-LOAD_BALANCER_IDENTITY = ("namespace", "service_name", "ingress_ip")
-# One container's cAdvisor counter: `id` (its cgroup) changes when the container restarts.
-USAGE_IDENTITY = (*CONTAINER_IDENTITY, "id")
-# cAdvisor also exposes a pod-level aggregate (container="") and the pause container
-# (container="POD"); counting them would count every container twice.
-REAL_CONTAINERS = 'container!="", container!="POD"'
-
 
 def promql_string(value: str) -> str:
     """Quote a value as a PromQL double-quoted string literal."""
@@ -187,20 +149,21 @@ def _unhealthy(account_label: str, accounts: Sequence[str]) -> str:
 
 
 def exporter_gauge(metric: str, account_label: str, accounts: Sequence[str], trailing_24h: bool,
-                   by: Sequence[str] = EXPORTER_GROUPING) -> str:
-    """Per account, cluster and currency (``by``; add e.g. ``namespace`` for a breakdown): the
-    gauge's average over the hour's healthy minutes (or, for trailing 24-hour gauges, its value at
-    the last healthy minute of the hour), with the census.
+                   by: Sequence[str] = EXPORTER_GROUPING, summed: bool = False, extra_matchers: str = "") -> str:
+    """Per account, cluster and currency (``by``; with ``namespace`` for the breakdown): the
+    gauge's average over the hour's healthy minutes, or with ``summed`` its sum over them (a
+    namespace's minutes, divided by its cluster's in etl.costing.exporter_namespaces); for
+    trailing 24-hour gauges its value at the last healthy minute of the hour. With the census.
 
     Several series of one group at one minute are copies (an HA pair, the two sides of a restart)
     and are averaged; clusters are kept apart (etl.costing.parts sums them). A minute is healthy
     unless the cluster's exporter reported ``scrape_success`` 0 at it (no health gauge: healthy).
     """
-    selector = _selector(metric, account_label, accounts)
+    selector = _selector(metric, account_label, accounts, extra_matchers)
     per_cluster = _grouping(account_label, by)
     healthy = (f"avg by ({per_cluster}) ({selector} {FINITE}) unless on ({account_label}, {CLUSTER_LABEL}) "
                f"({_unhealthy(account_label, accounts)})")
-    function = "last_over_time" if trailing_24h else "avg_over_time"
+    function = "last_over_time" if trailing_24h else "sum_over_time" if summed else "avg_over_time"
     return with_census(f"{function}(({healthy}){HOUR_MINUTES})", selector, account_label)
 
 
@@ -267,17 +230,19 @@ def sampling_density(metric: str, account_label: str, accounts: Sequence[str], e
 
 
 def hourly_counter_rate(
-    metric: str, account_label: str, accounts: Sequence[str], identity: Sequence[str], extra_matchers: str = ""
+    metric: str, account_label: str, accounts: Sequence[str], identity: Sequence[str], extra_matchers: str = "",
+    by: Sequence[str] = (),
 ) -> str:
-    """Per account, the summed per-second rate of a counter over each hour: for a CPU-seconds
-    counter, the mean number of cores used in the hour (a container running part of the hour adds
-    its part). Copies of one series (an HA pair: the same ``identity`` labels) count once (max); a
-    restarted container has another ``id`` and adds up. ``rate`` extrapolates the increase it sees
-    to the window's edges (up to 1.1 sample intervals, or half an interval) and handles resets.
-    A non-finite sample makes the account's hour NaN, which etl.source.fetch drops with a warning:
-    the efficiency is then unknown, never a guess."""
+    """Per account (and ``by`` labels of the identity), the summed per-second rate of a counter over
+    each hour: for a CPU-seconds counter, the mean number of cores used in the hour (a container
+    running part of the hour adds its part). Copies of one series (an HA pair: the same ``identity``
+    labels) count once (max); a restarted container has another ``id`` and adds up. ``rate``
+    extrapolates the increase it sees to the window's edges (up to 1.1 sample intervals, or half an
+    interval) and handles resets. A non-finite sample makes the account's hour NaN, which
+    etl.source.fetch drops with a warning: the efficiency is then unknown, never a guess."""
     selector = _selector(metric, account_label, accounts, extra_matchers)
-    value = f"sum by ({account_label}) (max by ({_grouping(account_label, identity)}) (rate({selector}{HOUR_SAMPLES})))"
+    grouping = _grouping(account_label, by)
+    value = f"sum by ({grouping}) (max by ({_grouping(account_label, identity)}) (rate({selector}{HOUR_SAMPLES})))"
     return with_census(value, selector, account_label)
 
 

@@ -1,57 +1,73 @@
 """Phase 1 fetch: raw OpenCost / cAdvisor metrics -> hourly frames for all accounts.
 
-One query per metric for all accounts per time chunk (like exporter.py); allocations and prices
-come back per (account, node or volume) so that etl.costing.raw can join them and spot missing
-prices. Presence-weighted metrics (allocations, the working set, load balancers) go through
-etl.source.hold: a probe of their sampling first, and one more query per hold of sparser series.
+One query per metric for all accounts per time chunk (like exporter.py); allocations come back per
+(account, node or volume, namespace), capacity and prices per (account, node or volume), so that
+etl.costing.raw can join them and spot missing prices. Presence-weighted metrics (allocations,
+capacity, the working set, load balancers) go through etl.source.hold: a probe of their sampling
+first, and one more query per hold of sparser series.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from functools import partial
 
 import pandas as pd
 
 from etl.costing.raw import RawMetrics
-from etl.model import NODE_LABEL, VOLUME_LABEL, VOLUME_NAME_LABEL, HourRange
+from etl.model import CLUSTER_LABEL, NAMESPACE_LABEL, NODE_LABEL, VOLUME_LABEL, VOLUME_NAME_LABEL, HourRange
 from etl.source.fetch import AccountQuery, fetch_hourly
 from etl.source.hold import Presence, fetch_presence
-from etl.source.parallel import fetch_concurrently
-from etl.source.promql import (
+from etl.source.metrics import (
     CONTAINER_IDENTITY,
     CPU_ALLOCATION_METRIC,
+    CPU_CAPACITY_METRIC,
     CPU_PRICE_METRIC,
     CPU_USAGE_METRIC,
+    GPU_ALLOCATION_METRIC,
+    GPU_CAPACITY_METRIC,
+    GPU_PRICE_METRIC,
     LOAD_BALANCER_COST_METRIC,
     LOAD_BALANCER_IDENTITY,
+    MANAGEMENT_COST_METRIC,
+    PV_CAPACITY_METRIC,
     PV_PRICE_METRIC,
     PVC_ALLOCATION_METRIC,
     PVC_IDENTITY,
     RAM_ALLOCATION_METRIC,
+    RAM_CAPACITY_METRIC,
     RAM_PRICE_METRIC,
     RAM_USAGE_METRIC,
     REAL_CONTAINERS,
     USAGE_IDENTITY,
-    hourly_counter_rate,
-    hourly_price,
 )
+from etl.source.parallel import fetch_concurrently
+from etl.source.promql import hourly_counter_rate, hourly_price
 from etl.source.thanos import ThanosClient
 
 # The presence-weighted metrics (etl.source.hold): each costs a probe of its sampling, one query,
-# and one more per hold of the account-hours sampled less often than the lookback.
-CPU_ALLOCATION = Presence(CPU_ALLOCATION_METRIC, CONTAINER_IDENTITY, (NODE_LABEL,), REAL_CONTAINERS)
-RAM_ALLOCATION = Presence(RAM_ALLOCATION_METRIC, CONTAINER_IDENTITY, (NODE_LABEL,), REAL_CONTAINERS)
-PVC_ALLOCATION = Presence(PVC_ALLOCATION_METRIC, PVC_IDENTITY, (VOLUME_LABEL,))
-LOAD_BALANCERS = Presence(LOAD_BALANCER_COST_METRIC, LOAD_BALANCER_IDENTITY)
-WORKING_SET = Presence(RAM_USAGE_METRIC, CONTAINER_IDENTITY, (), REAL_CONTAINERS)
-PRESENCE_WEIGHTED = (CPU_ALLOCATION, RAM_ALLOCATION, PVC_ALLOCATION, LOAD_BALANCERS, WORKING_SET)
+# and one more per hold of the account-hours sampled less often than the lookback. Allocations and
+# usage per namespace (and node or volume), capacity per node or volume.
+ON_NODE, ON_VOLUME, IN_NAMESPACE = (NODE_LABEL, NAMESPACE_LABEL), (VOLUME_LABEL, NAMESPACE_LABEL), (NAMESPACE_LABEL,)
+CPU_ALLOCATION = Presence(CPU_ALLOCATION_METRIC, CONTAINER_IDENTITY, ON_NODE, REAL_CONTAINERS)
+RAM_ALLOCATION = Presence(RAM_ALLOCATION_METRIC, CONTAINER_IDENTITY, ON_NODE, REAL_CONTAINERS)
+GPU_ALLOCATION = Presence(GPU_ALLOCATION_METRIC, CONTAINER_IDENTITY, ON_NODE, REAL_CONTAINERS)
+PVC_ALLOCATION = Presence(PVC_ALLOCATION_METRIC, PVC_IDENTITY, ON_VOLUME)
+LOAD_BALANCERS = Presence(LOAD_BALANCER_COST_METRIC, LOAD_BALANCER_IDENTITY, IN_NAMESPACE)
+WORKING_SET = Presence(RAM_USAGE_METRIC, CONTAINER_IDENTITY, IN_NAMESPACE, REAL_CONTAINERS)
+CPU_CAPACITY = Presence(CPU_CAPACITY_METRIC, (NODE_LABEL,), (NODE_LABEL,))
+RAM_CAPACITY = Presence(RAM_CAPACITY_METRIC, (NODE_LABEL,), (NODE_LABEL,))
+GPU_CAPACITY = Presence(GPU_CAPACITY_METRIC, (NODE_LABEL,), (NODE_LABEL,))
+PV_CAPACITY = Presence(PV_CAPACITY_METRIC, (VOLUME_LABEL,), (VOLUME_LABEL,))
+PRESENCE_WEIGHTED = (CPU_ALLOCATION, RAM_ALLOCATION, GPU_ALLOCATION, PVC_ALLOCATION, LOAD_BALANCERS, WORKING_SET,
+                     CPU_CAPACITY, RAM_CAPACITY, GPU_CAPACITY, PV_CAPACITY)
 
 
 def fetch_raw_metrics(
-    client: ThanosClient, account_label: str, accounts: Sequence[str], hours: HourRange
+    client: ThanosClient, account_label: str, accounts: Sequence[str], hours: HourRange, absent: Collection[str] = ()
 ) -> RawMetrics:
-    """One query per raw metric for all ``accounts`` over ``hours`` (see RawMetrics for the frames)."""
+    """One query per raw metric for all ``accounts`` over ``hours`` (see RawMetrics for the frames);
+    the optional frames named in ``absent`` (no account of these publishes them) are not asked."""
     label = account_label
     if not accounts:
         # An empty account matcher would match every account: ask for no hour, and every fetch
@@ -65,8 +81,8 @@ def fetch_raw_metrics(
     def present(presence: Presence, column: str) -> Callable[[], pd.DataFrame]:
         return partial(fetch_presence, client, presence, column, hours, label, accounts)
 
-    def price(metric: str, by: Sequence[str]) -> Callable[[], pd.DataFrame]:
-        return fetch(metric, lambda some: hourly_price(metric, label, some, by), "price", by)
+    def price(metric: str, by: Sequence[str], column: str = "price") -> Callable[[], pd.DataFrame]:
+        return fetch(metric, lambda some: hourly_price(metric, label, some, by), column, by)
 
     node, volume_names = [NODE_LABEL], [VOLUME_LABEL, VOLUME_NAME_LABEL]
     used_cpu = CPU_USAGE_METRIC
@@ -79,8 +95,17 @@ def fetch_raw_metrics(
         pv_price=price(PV_PRICE_METRIC, volume_names),
         load_balancer=present(LOAD_BALANCERS, "cost"),
         cpu_usage=fetch(used_cpu, lambda some: hourly_counter_rate(used_cpu, label, some, USAGE_IDENTITY,
-                                                                   REAL_CONTAINERS), "cores"),
+                                                                   REAL_CONTAINERS, IN_NAMESPACE),
+                        "cores", IN_NAMESPACE),
         ram_usage=present(WORKING_SET, "bytes"),
+        gpu_allocation=present(GPU_ALLOCATION, "gpus"),
+        gpu_price=price(GPU_PRICE_METRIC, node),
+        cpu_capacity=present(CPU_CAPACITY, "cores"),
+        ram_capacity=present(RAM_CAPACITY, "bytes"),
+        gpu_capacity=present(GPU_CAPACITY, "gpus"),
+        pv_capacity=present(PV_CAPACITY, "bytes"),
+        management=price(MANAGEMENT_COST_METRIC, [CLUSTER_LABEL], "cost"),
     )
-    frames = fetch_concurrently(list(calls.values()), client.max_concurrent_queries)
-    return RawMetrics(**dict(zip(calls, frames, strict=True)))
+    asked = {name: call for name, call in calls.items() if name not in absent}
+    frames = fetch_concurrently(list(asked.values()), client.max_concurrent_queries)
+    return RawMetrics(**dict(zip(asked, frames, strict=True)))

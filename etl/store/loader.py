@@ -1,7 +1,8 @@
 """The PostgreSQL loader: one COPY into a stage, then set-based delete and upsert, in one transaction.
 
 A write holds any number of accounts (the pipeline writes a claim batch's chunk at once). A day is
-replaced whole or not at all: the stored hours of the rewritten (account, UTC day)s that the new
+replaced whole or not at all, its namespace rows with it (a namespace gone from a rewritten day is
+deleted): the stored hours of the rewritten (account, UTC day)s that the new
 data no longer has are deleted in the same transaction that writes the new hours, so a failure
 leaves the previous version. Rows whose values did not change are not touched (``updated_at``
 included): re-loading is a no-op. Days for which the new data holds no hour are left as they are.
@@ -34,10 +35,27 @@ from etl.model import (
     HOURLY_COLUMNS,
     MONEY_COLUMNS,
     MONEY_SCALE,
+    NAMESPACE_COLUMN,
+    NAMESPACE_DAILY_COLUMNS,
+    NAMESPACE_HOURLY_COLUMNS,
 )
-from etl.store.schema import UPDATED_AT, daily_costs, hourly_costs
+from etl.store.schema import UPDATED_AT, daily_costs, hourly_costs, namespace_daily_costs, namespace_hourly_costs
 
 HOURLY_STAGE, DAILY_STAGE, DAYS_STAGE = "stage_k8s_hourly_costs", "stage_k8s_daily_costs", "stage_rewritten_days"
+NAMESPACE_DAILY_STAGE, NAMESPACE_HOURLY_STAGE = "stage_k8s_namespace_daily_costs", "stage_k8s_namespace_hourly_costs"
+
+
+@dataclass(frozen=True)
+class NamespaceRows:
+    """The namespace breakdown of the rows written with it: its days, and its hours when they are
+    stored (run.store_namespace_hours; None: the rewritten days keep no namespace hours)."""
+
+    daily: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=NAMESPACE_DAILY_COLUMNS))
+    hourly: pd.DataFrame | None = None
+
+    def of(self, account: str) -> NamespaceRows:
+        hourly = None if self.hourly is None else self.hourly[self.hourly[ACCOUNT_COLUMN] == account]
+        return NamespaceRows(self.daily[self.daily[ACCOUNT_COLUMN] == account], hourly)
 
 
 @dataclass(frozen=True)
@@ -131,8 +149,40 @@ def stage_hours(connection: Connection, hourly: pd.DataFrame) -> None:
     connection.execute(text(f"ANALYZE {DAYS_STAGE}"))
 
 
-def write_costs(engine: Engine, hourly: pd.DataFrame, daily: pd.DataFrame, allow_removal: bool = False) -> WriteResult:
-    """Replace the (account, day)s present in ``hourly`` (and their daily rows) in one transaction.
+def delete_vanished_namespaces_statement(hourly: bool, staged: bool) -> str:
+    """Delete the stored namespace days (``hourly``: hours) of the rewritten days that the stage
+    does not hold (no stage: all of them). Served by the primary key (account, day or hour, namespace)."""
+    table, stage = (namespace_hourly_costs, NAMESPACE_HOURLY_STAGE) if hourly else (namespace_daily_costs,
+                                                                                     NAMESPACE_DAILY_STAGE)
+    when = "hour_start" if hourly else "usage_date"
+    in_day = ("n.hour_start >= d.day_start AND n.hour_start < d.day_start + interval '24 hours'" if hourly
+              else "n.usage_date = CAST(d.day_start AT TIME ZONE 'UTC' AS date)")
+    vanished = (f" AND NOT EXISTS (SELECT 1 FROM {stage} AS s WHERE s.{ACCOUNT_COLUMN} = n.{ACCOUNT_COLUMN} "
+                f"AND s.{when} = n.{when} AND s.{NAMESPACE_COLUMN} = n.{NAMESPACE_COLUMN})" if staged else "")
+    return (f"DELETE FROM {table.name} AS n USING {DAYS_STAGE} AS d "
+            f"WHERE n.{ACCOUNT_COLUMN} = d.{ACCOUNT_COLUMN} AND {in_day}{vanished}")
+
+
+def write_namespaces(connection: Connection, namespaces: NamespaceRows) -> int:
+    """Replace the namespace rows of the days staged (DAYS_STAGE) whole: rows changed or removed."""
+    changed = 0
+    for rows, table, stage, columns in ((namespaces.daily, namespace_daily_costs, NAMESPACE_DAILY_STAGE,
+                                         NAMESPACE_DAILY_COLUMNS),
+                                        (namespaces.hourly, namespace_hourly_costs, NAMESPACE_HOURLY_STAGE,
+                                         NAMESPACE_HOURLY_COLUMNS)):
+        if rows is not None:
+            _stage(connection, table, stage, columns, rows)
+        hourly = table is namespace_hourly_costs
+        changed += connection.execute(text(delete_vanished_namespaces_statement(hourly, rows is not None))).rowcount
+        if rows is not None:
+            changed += connection.execute(text(upsert_statement(table, stage, columns))).rowcount
+    return changed
+
+
+def write_costs(engine: Engine, hourly: pd.DataFrame, daily: pd.DataFrame, namespaces: NamespaceRows | None = None,
+                allow_removal: bool = False) -> WriteResult:
+    """Replace the (account, day)s present in ``hourly`` (their daily rows and their namespace rows,
+    none when ``namespaces`` is None) in one transaction.
 
     Stored hours of those days that ``hourly`` lacks are deleted only if ``allow_removal``; otherwise
     the write raises RemovalRefusedError naming them and nothing is written (a store missing from
@@ -152,5 +202,7 @@ def write_costs(engine: Engine, hourly: pd.DataFrame, daily: pd.DataFrame, allow
         changed = connection.execute(text(upsert_statement(hourly_costs, HOURLY_STAGE, HOURLY_COLUMNS))).rowcount
         _stage(connection, daily_costs, DAILY_STAGE, DAILY_COLUMNS, daily)
         changed += connection.execute(text(upsert_statement(daily_costs, DAILY_STAGE, DAILY_COLUMNS))).rowcount
+        # A day's cluster row and its namespace rows are written together, never one without the other.
+        changed += write_namespaces(connection, namespaces or NamespaceRows())
     by_account = {str(name): int(count) for name, count in removed.value_counts().items()}
     return WriteResult(len(hourly), len(daily), int(changed or 0) + len(removed), len(removed), by_account)

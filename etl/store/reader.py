@@ -6,10 +6,25 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import BigInteger, Engine, cast, func, select
+from sqlalchemy import BigInteger, Engine, Table, cast, func, select
 
 from etl.model import ACCOUNT_COLUMN, CLUSTERS_COLUMN, COST_COLUMNS, NANO, PHASE_COLUMN, HourRange
-from etl.store.schema import daily_costs, hourly_costs
+from etl.store.schema import daily_costs, hourly_costs, namespace_daily_costs
+
+
+def _days(engine: Engine, table: Table, accounts: Iterable[str] | None, first_day: date | None,
+          last_day: date | None) -> pd.DataFrame:
+    query = select(table)
+    if accounts is not None:
+        query = query.where(table.c.cloud_account_id.in_(list(accounts)))
+    if first_day is not None:
+        query = query.where(table.c.usage_date >= first_day)
+    if last_day is not None:
+        query = query.where(table.c.usage_date <= last_day)
+    keys = [column for column in table.primary_key.columns]
+    with engine.connect() as connection:
+        result = connection.execute(query.order_by(*keys))
+        return pd.DataFrame(result.mappings().all(), columns=list(result.keys()))
 
 
 def fetch_daily(
@@ -21,16 +36,17 @@ def fetch_daily(
     """Daily rows as stored (Decimal money), optionally for some accounts and UTC days
     first_day..last_day (inclusive); for reports and tests. No rows -> an empty frame that still
     has the table's columns."""
-    query = select(daily_costs)
-    if accounts is not None:
-        query = query.where(daily_costs.c.cloud_account_id.in_(list(accounts)))
-    if first_day is not None:
-        query = query.where(daily_costs.c.usage_date >= first_day)
-    if last_day is not None:
-        query = query.where(daily_costs.c.usage_date <= last_day)
-    with engine.connect() as connection:
-        result = connection.execute(query.order_by(daily_costs.c.cloud_account_id, daily_costs.c.usage_date))
-        return pd.DataFrame(result.mappings().all(), columns=list(result.keys()))
+    return _days(engine, daily_costs, accounts, first_day, last_day)
+
+
+def fetch_namespace_daily(
+    engine: Engine,
+    accounts: Iterable[str] | None = None,
+    first_day: date | None = None,
+    last_day: date | None = None,
+) -> pd.DataFrame:
+    """Namespace days as stored (as fetch_daily), by account, day and namespace."""
+    return _days(engine, namespace_daily_costs, accounts, first_day, last_day)
 
 
 def fetch_phase_hours(engine: Engine, account: str, first_day: date, last_day: date) -> dict[str, int]:
@@ -81,14 +97,17 @@ def stored_through(engine: Engine, accounts: Iterable[str]) -> datetime | None:
     return None if latest is None else latest + timedelta(hours=1)
 
 
-def fetch_flagged_hours(engine: Engine, since: date) -> list[tuple[str, int, int]]:
-    """Per account with any since ``since`` (a UTC day): its exporter_zero_hours and
-    exporter_stale_hours, summed over its stored days."""
+def fetch_flagged_hours(engine: Engine, since: date) -> list[tuple[str, int, int, int]]:
+    """Per account with any since ``since`` (a UTC day): its exporter_zero_hours,
+    exporter_stale_hours and negative_idle_hours, summed over its stored days."""
     zero, stale = func.sum(daily_costs.c.exporter_zero_hours), func.sum(daily_costs.c.exporter_stale_hours)
-    query = (select(daily_costs.c.cloud_account_id, zero, stale)
+    negative = func.sum(daily_costs.c.negative_idle_hours)
+    query = (select(daily_costs.c.cloud_account_id, zero, stale, negative)
              .where(daily_costs.c.usage_date >= since)
              .group_by(daily_costs.c.cloud_account_id)
-             .having((zero > 0) | (stale > 0))
+             .having((zero > 0) | (stale > 0) | (negative > 0))
              .order_by(daily_costs.c.cloud_account_id))
     with engine.connect() as connection:
-        return [(str(account), int(zeros), int(stales)) for account, zeros, stales in connection.execute(query)]
+        return [(str(account), int(zeros), int(stales), int(negatives))
+                for account, zeros, stales, negatives in connection.execute(query)]
+

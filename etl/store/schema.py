@@ -31,15 +31,17 @@ from etl.model import (
     ACCOUNT_COLUMN,
     CLUSTERS_COLUMN,
     COST_COLUMNS,
+    COUNTED_FLAG_COLUMNS,
     CURRENCY_COLUMN,
     DEFAULT_CURRENCY,
     EFFICIENCY_COLUMNS,
     EFFICIENCY_DECIMALS,
     EFFICIENCY_PRECISION,
-    EXPORTER_STALE_COLUMN,
-    EXPORTER_ZERO_COLUMN,
     HOURS_COVERED_COLUMN,
+    IDLE_COLUMN,
     MONEY_SCALE,
+    NAMESPACE_COLUMN,
+    NAMESPACE_COST_COLUMNS,
     PHASE_COLUMN,
     PHASES,
     SAVINGS_COLUMN,
@@ -56,31 +58,47 @@ UPDATED_AT = "updated_at"
 PHASE_CHECK = f"{PHASE_COLUMN} IN ({', '.join(repr(phase) for phase in PHASES)})"
 
 
-def _cost_measures() -> list[Column[Any]]:
-    """The money, efficiency, phase and default-price columns both cost tables carry."""
+def _money_measures(costs: list[str]) -> list[Column[Any]]:
+    """The money, efficiency and phase columns every cost table carries (cluster and namespace)."""
     return [
-        *(Column(name, MONEY, nullable=False) for name in COST_COLUMNS),
+        *(Column(name, MONEY, nullable=False) for name in costs),
         *(Column(name, PERCENT, nullable=True) for name in EFFICIENCY_COLUMNS),
         Column(PHASE_COLUMN, Text, nullable=False),
+    ]
+
+
+def _cost_measures() -> list[Column[Any]]:
+    """The columns both cluster cost tables carry."""
+    return [
+        *_money_measures(COST_COLUMNS),
         # Phase 1 hours priced with default prices because a node or volume published none, and which
         # resources (e.g. "cpu:node/n3, storage:pv/pv-cache"); NULL when none.
         Column("default_priced_hours", Integer, nullable=False, server_default="0"),
         Column("default_priced_resources", Text, nullable=True),
-        # Exporter hours to read with care: it reported exactly $0 (no Phase 1 data contradicting
-        # it); it reported failed scrapes and its healthy figures were held over them.
-        Column(EXPORTER_ZERO_COLUMN, Integer, nullable=False, server_default="0"),
-        Column(EXPORTER_STALE_COLUMN, Integer, nullable=False, server_default="0"),
+        # Hours to read with care (model.COUNTED_FLAG_COLUMNS): the exporter reported exactly $0 (no
+        # Phase 1 data contradicting it); it reported failed scrapes and its healthy figures were
+        # held over them; the idle is unknown; the namespaces add up to more than the cluster.
+        *(Column(flag, Integer, nullable=False, server_default="0") for flag in COUNTED_FLAG_COLUMNS),
         # The currency of the row's money, and the exporter clusters it sums (NULL: none named).
         Column(CURRENCY_COLUMN, Text, nullable=False, server_default=DEFAULT_CURRENCY),
         Column(CLUSTERS_COLUMN, Text, nullable=True),
+        Column(UPDATED_AT, TIMESTAMP, nullable=False, server_default=func.now()),
+        # Capacity nobody was allocated (part of total_cost); NULL = unknown (idle_unknown_hours).
+        Column(IDLE_COLUMN, MONEY, nullable=True),
+    ]
+
+
+def _namespace_measures() -> list[Column[Any]]:
+    return [
+        *_money_measures(NAMESPACE_COST_COLUMNS),
+        Column(CURRENCY_COLUMN, Text, nullable=False, server_default=DEFAULT_CURRENCY),
         Column(UPDATED_AT, TIMESTAMP, nullable=False, server_default=func.now()),
     ]
 
 
 def _flag_checks(table: str, most: str) -> list[CheckConstraint]:
-    """Each exporter flag counts hours: 0 or 1 on an hourly row, at most hours_covered on a daily one."""
-    return [CheckConstraint(f"{flag} BETWEEN 0 AND {most}", name=f"{table}_{flag}")
-            for flag in (EXPORTER_ZERO_COLUMN, EXPORTER_STALE_COLUMN)]
+    """Each counted flag counts hours: 0 or 1 on an hourly row, at most hours_covered on a daily one."""
+    return [CheckConstraint(f"{flag} BETWEEN 0 AND {most}", name=f"{table}_{flag}") for flag in COUNTED_FLAG_COLUMNS]
 
 
 hourly_costs = Table(
@@ -108,6 +126,33 @@ daily_costs = Table(
     CheckConstraint("default_priced_hours BETWEEN 0 AND hours_covered", name="k8s_daily_costs_default_priced_hours"),
     *_flag_checks("k8s_daily_costs", HOURS_COVERED_COLUMN),
     Index("k8s_daily_costs_usage_date", "usage_date"),
+)
+
+# The namespace breakdown of the cluster rows (model.NAMESPACE_*): for every account, hour or day and
+# cost column, its namespaces (the idle and unallocated rows included) add up to its cluster row.
+# The hourly table is filled only when run.store_namespace_hours is on (its volume).
+namespace_hourly_costs = Table(
+    "k8s_namespace_hourly_costs", metadata,
+    Column(ACCOUNT_COLUMN, Text, nullable=False),
+    Column("hour_start", TIMESTAMP, nullable=False),
+    Column(NAMESPACE_COLUMN, Text, nullable=False),
+    *_namespace_measures(),
+    PrimaryKeyConstraint(ACCOUNT_COLUMN, "hour_start", NAMESPACE_COLUMN),
+    CheckConstraint(PHASE_CHECK, name="k8s_namespace_hourly_costs_source_phase"),
+)
+
+namespace_daily_costs = Table(
+    "k8s_namespace_daily_costs", metadata,
+    Column(ACCOUNT_COLUMN, Text, nullable=False),
+    Column("usage_date", Date, nullable=False),
+    Column(NAMESPACE_COLUMN, Text, nullable=False),
+    *_namespace_measures(),
+    Column(HOURS_COVERED_COLUMN, Integer, nullable=False),
+    Column(SAVINGS_COLUMN, MONEY, nullable=True),
+    PrimaryKeyConstraint(ACCOUNT_COLUMN, "usage_date", NAMESPACE_COLUMN),
+    CheckConstraint(PHASE_CHECK, name="k8s_namespace_daily_costs_source_phase"),
+    CheckConstraint("hours_covered BETWEEN 1 AND 24", name="k8s_namespace_daily_costs_hours_covered"),
+    Index("k8s_namespace_daily_costs_usage_date", "usage_date"),
 )
 
 # One row per process invocation of `run`, a `schedule` tick, or `backfill`.

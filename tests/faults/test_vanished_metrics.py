@@ -14,6 +14,7 @@ The dataset (UTC days DAY1 and DAY2, every hour of both):
 - EXP, cluster c1: total 10 $/h, cpu 4 $/h, ram 3 $/h; lb 1 $/h on DAY1 hours 0-11 only (the load
   balancer deleted at noon: a gauge that ends, never suspect). DAY1: total 240, cpu 96, ram 72,
   lb 12, management 240 - 96 - 72 - 12 = 60. DAY2: total 240, cpu 96, ram 72, lb 0, management 72.
+  Its namespace shop: total 6 $/h, cpu 3 $/h (a day 144, cpu 72): __idle__ of DAY1 is total 96, cpu 24.
 - TWO, clusters c1 (total 5, cpu 2) and c2 (total 3, cpu 1): an hour is total 8, cpu 3,
   management 5; a day 192, cpu 72, management 120, clusters "c1, c2". c1 alone: a day 120.
 - MIX, exporter cluster m1 (total 2 $/h, cpu 1 $/h) and raw metrics: a container of 2 cores on
@@ -37,11 +38,18 @@ from sqlalchemy import Engine
 from etl.demo.prometheus import SampleSeries, hourly_series
 from etl.model import HOUR_SECONDS, utc_midnight
 from etl.run.pipeline import Pipeline, RunSummary
+from etl.source.metrics import NAMESPACE_PREFIX
 from etl.source.thanos import ThanosClient
 from tests.support.datasets import P, hour, scrapes, steady
 from tests.support.faultproxy import Blank, FaultProxy
 from tests.support.servers import BACKFILL_NOW, cli_env, make_settings
-from tests.support.tables import daily_hourly_mismatches, daily_rows, table_snapshot
+from tests.support.tables import (
+    daily_hourly_mismatches,
+    daily_rows,
+    namespace_daily_rows,
+    namespace_mismatches,
+    table_snapshot,
+)
 
 DAY1, DAY2 = date(2026, 6, 1), date(2026, 6, 2)
 EXP, TWO, MIX, CLEAN = "acct-exp", "acct-two", "acct-mix", "acct-clean"
@@ -61,6 +69,8 @@ def dataset() -> list[SampleSeries]:
     return [
         gauge(EXP, "c1", "total_cost", 10.0, both), gauge(EXP, "c1", "cpu_cost", 4.0, both),
         gauge(EXP, "c1", "ram_cost", 3.0, both), gauge(EXP, "c1", "lb_cost", 1.0, morning),
+        *(hourly_series(NAMESPACE_PREFIX + metric, {"tenant_id": EXP, "cluster": "c1", "namespace": "shop"},
+                        {h: [value] * 4 for h in both}) for metric, value in (("total_cost", 6.0), ("cpu_cost", 3.0))),
         gauge(TWO, "c1", "total_cost", 5.0, both), gauge(TWO, "c1", "cpu_cost", 2.0, both),
         gauge(TWO, "c2", "total_cost", 3.0, both), gauge(TWO, "c2", "cpu_cost", 1.0, both),
         gauge(MIX, "m1", "total_cost", 2.0, both), gauge(MIX, "m1", "cpu_cost", 1.0, both),
@@ -156,12 +166,16 @@ def test_an_answer_whole_again_when_asked_again_is_written_exactly(
 
 def test_only_the_suspect_accounts_are_asked_again(proxy: FaultProxy, database_url: str, engine: Engine) -> None:
     # cpu_cost of EXP misses hours 5-7 in the first answer only: EXP alone is asked again (its
-    # queries name no other account), the others are written from the first answer.
+    # queries name no other account), the others are written from the first answer. Its namespace
+    # rows are the second answer's too (from the first, __idle__ cpu would be 84 - 72 = 12).
     proxy.blank(Blank(gauge_query(CPU), labels={"tenant_id": EXP}, times=1, **instants(DAY1, 5, 8)))
     summary = backfill(proxy, database_url, engine)
     assert not summary.failed
     assert queries_for(proxy, EXP)
     assert figures(engine, EXP) == (240, 96, 72, 12, 60, 24)
+    idle = namespace_daily_rows(engine)[(EXP, DAY1, "__idle__")]
+    assert (idle["total_cost"], idle["cpu_cost"]) == (96, 24)
+    assert namespace_mismatches(engine) == []
 
 
 def test_a_gap_inside_a_gauge_fails_the_account_on_a_fresh_backfill(

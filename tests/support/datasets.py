@@ -21,7 +21,7 @@ import pandas as pd
 
 from etl.demo.prometheus import SampleSeries, hourly_series
 from etl.model import HOUR_SECONDS, HOURLY_COLUMNS, utc_midnight
-from etl.source.promql import EXPORTER_PREFIX
+from etl.source.metrics import EXPORTER_PREFIX
 
 # -- sample builders -------------------------------------------------------------------------------
 P = EXPORTER_PREFIX  # cloudtuner_kubecost_cluster_

@@ -12,7 +12,7 @@ from etl.config import Settings, load_settings
 from etl.model import NETWORK_SPLIT_COLUMNS
 from etl.run.pipeline import Pipeline, RunSummary
 from etl.run.sources import GROUPS
-from etl.source.promql import EXPORTER_METRICS
+from etl.source.metrics import EXPORTER_METRICS
 from etl.source.thanos import ThanosClient
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from etl.model import COST_COLUMNS
+from etl.model import COST_COLUMNS, NAMESPACE_COST_COLUMNS
 
 
 def daily_rows(engine: Engine) -> dict[tuple[str, date], dict[str, Any]]:
@@ -69,3 +69,25 @@ def wipe(engine: Engine) -> None:
     with engine.begin() as connection:
         connection.execute(text("TRUNCATE k8s_hourly_costs, k8s_daily_costs, etl_backfill_chunks, "
                                 "etl_account_state, etl_runs"))
+
+
+def namespace_daily_rows(engine: Engine) -> dict[tuple[str, date, str], dict[str, Any]]:
+    """Every stored namespace day by (account, day, namespace)."""
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT * FROM k8s_namespace_daily_costs")).mappings().all()
+    return {(row["cloud_account_id"], row["usage_date"], row["namespace"]): dict(row) for row in rows}
+
+
+def namespace_mismatches(engine: Engine, hourly: bool = False) -> list[tuple[object, ...]]:
+    """(account, day or hour, column, cluster, Σ namespaces) wherever the namespace rows of a stored
+    cluster row do not add up to it exactly (``hourly``: the hours)."""
+    cluster, namespaces, when = (("k8s_hourly_costs", "k8s_namespace_hourly_costs", "hour_start") if hourly else
+                                 ("k8s_daily_costs", "k8s_namespace_daily_costs", "usage_date"))
+    found = []
+    with engine.connect() as connection:
+        for column in NAMESPACE_COST_COLUMNS:
+            found += connection.execute(text(
+                f"SELECT c.cloud_account_id, c.{when}, '{column}', c.{column}, n.sum FROM {cluster} c "
+                f"LEFT JOIN (SELECT cloud_account_id, {when}, sum({column}) FROM {namespaces} GROUP BY 1, 2) n "
+                f"USING (cloud_account_id, {when}) WHERE n.sum IS DISTINCT FROM c.{column}")).all()
+    return [tuple(row) for row in found]

@@ -107,9 +107,11 @@ def test_doctor_cli_exit_codes(wrong_url: str, prometheus_with, database_url: st
 def test_doctor_names_stored_exporter_hours_to_read_with_care(wrong_url: str, database_url: str,
                                                               engine: Engine) -> None:
     # acct-zero: 2 stored hours where the exporter reported $0; acct-held: 1 hour held over failed
-    # scrapes; acct-fine: nothing flagged. (HOURLY_DAY, 2026-10-05, is within 7 days of the check.)
+    # scrapes; acct-over: 3 hours whose namespaces add up to more than the cluster; acct-fine:
+    # nothing flagged. (HOURLY_DAY, 2026-10-05, is within 7 days of the check.)
     hourly = pd.concat([hourly_rows("acct-zero", range(2), "exporter", 0, exporter_zero_hours=1),
                         hourly_rows("acct-held", range(1), "exporter", 5, exporter_stale_hours=1),
+                        hourly_rows("acct-over", range(3), "exporter", 5, negative_idle_hours=1),
                         hourly_rows("acct-fine", range(3), "exporter", 5)])
     write_costs(engine, hourly, daily_rollup(hourly))
     report = diagnose(make_settings(wrong_url, database_url, ACCOUNTS=CONFIGURED), datetime(2026, 10, 6, tzinfo=UTC))
@@ -117,3 +119,5 @@ def test_doctor_names_stored_exporter_hours_to_read_with_care(wrong_url: str, da
     assert len(flagged) == 2, flagged
     assert any("acct-zero reported $0 in 2 stored hour(s)" in message for message in flagged)
     assert any("acct-held reported failed scrapes in 1 stored hour(s)" in message for message in flagged)
+    over = [f.message for f in report.problems if f.check == "namespaces"]
+    assert len(over) == 1 and "acct-over add up to more than its cluster in 3 stored hour(s)" in over[0], over

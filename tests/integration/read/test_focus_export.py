@@ -4,8 +4,9 @@ rules (tests/support/focus_rules.py) in CSV and Parquet, with the money exact.
 Data: the exporter dataset's acct-plain (tests/support/datasets.py) backfilled for 2026-09-01..02:
   day 1: total 10 $/h x 24 = 240; cpu 4 x 24 = 96, ram 72, pv 24, network 12, lb 6, management 1.25 x 24 = 30
   day 2: every rate doubled -> 480; 192, 144, 48, 24, 12, 60
-  idle (potential savings), day 1: cpu 4 x 0.5 x 12 h + 4 x 0.2 x 12 h = 33.6; ram 3 x 0.6 x 24 h = 43.2
-  -> 76.8; day 2 doubled -> 153.6. cpu efficiency 65 %, ram 40 %, total 60 %.
+  potential savings, day 1: cpu 4 x 0.5 x 12 h + 4 x 0.2 x 12 h = 33.6; ram 3 x 0.6 x 24 h = 43.2
+  -> 76.8; day 2 doubled -> 153.6. cpu efficiency 65 %, ram 40 %, total 60 %. The exporter publishes
+  no namespace gauges: the idle is unknown (x_IdleCost empty).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from tests.support.servers import cli_env, run_backfill
 EXPECTED = {  # column -> (day 1, day 2)
     "BilledCost": ("240", "480"), "x_CpuCost": ("96", "192"), "x_RamCost": ("72", "144"),
     "x_PersistentVolumeCost": ("24", "48"), "x_NetworkCost": ("12", "24"), "x_LoadBalancerCost": ("6", "12"),
-    "x_ManagementCost": ("30", "60"), "x_IdleCost": ("76.8", "153.6"),
+    "x_ManagementCost": ("30", "60"), "x_GpuCost": ("0", "0"), "x_PotentialSavings": ("76.8", "153.6"),
 }
 
 
@@ -59,7 +60,7 @@ def test_the_csv_follows_the_focus_rules_with_exact_money(exported: dict[str, Pa
     efficiency = (first["x_CpuEfficiency"], first["x_RamEfficiency"], first["PricingQuantity"])
     assert efficiency == ("65.0000", "40.0000", "24")
     # the parts add up to the billed cost, to the nano-dollar
-    parts = ["x_CpuCost", "x_RamCost", "x_PersistentVolumeCost", "x_NetworkCost", "x_LoadBalancerCost",
+    parts = ["x_CpuCost", "x_RamCost", "x_GpuCost", "x_PersistentVolumeCost", "x_NetworkCost", "x_LoadBalancerCost",
              "x_ManagementCost"]
     for _, row in frame.iterrows():
         assert sum(Decimal(row[part]) for part in parts) == Decimal(row["BilledCost"]) == Decimal(row["EffectiveCost"])
@@ -75,7 +76,8 @@ def test_the_parquet_file_has_the_same_rows_with_typed_columns(exported: dict[st
     frame = table.to_pandas()
     assert violations(frame.astype(object).where(frame.notna(), None)) == []
     assert [value for value in frame["BilledCost"]] == [Decimal("240"), Decimal("480")]
-    assert frame["x_IdleCost"].tolist() == [Decimal("76.8"), Decimal("153.6")]
+    assert frame["x_PotentialSavings"].tolist() == [Decimal("76.8"), Decimal("153.6")]
+    assert frame["x_IdleCost"].isna().all()
 
 
 def test_the_export_module_promises_no_less_than_the_rules(database_url: str, engine) -> None:  # type: ignore[no-untyped-def]

@@ -35,7 +35,7 @@ from alembic import command
 from sqlalchemy import Engine, text
 
 from etl.costing.rollup import daily_rollup
-from etl.model import COST_COLUMNS, EFFICIENCY_COLUMNS, HOURLY_COLUMNS, NANO
+from etl.model import COST_COLUMNS, EFFICIENCY_COLUMNS, HOUR_FLAG_COLUMNS, HOURLY_COLUMNS, IDLE_COLUMN, NANO
 from etl.read.plot import plot_daily_costs
 from etl.read.report import cluster_costs
 from etl.store.db import alembic_config, migrate
@@ -60,7 +60,8 @@ def hours_of(account: str, day: date, count: int, phase: str = "exporter", **rat
     for column in EFFICIENCY_COLUMNS:
         value = rates.get(column)
         frame[column] = np.nan if value is None else float(value)
-    frame["default_priced_hours"] = frame["exporter_zero_hours"] = frame["exporter_stale_hours"] = 0
+    frame[HOUR_FLAG_COLUMNS] = 0
+    frame[IDLE_COLUMN] = pd.NA
     frame["default_priced_resources"] = frame["clusters"] = None
     frame["currency"] = "USD"
     frame["source_phase"] = phase
@@ -90,7 +91,8 @@ def test_report_sums_across_a_month_boundary(engine: Engine) -> None:
     # cpu 3 x 1.005 = 3.015 -> 3.02; ram 0.48 + 0.48 + 0.96; lb 2 x 0.024 = 0.048 -> 0.05;
     # total 2 x 4.269 + 1.965 = 10.503 -> 10.50. Sep 3 and acct-other are outside.
     assert report["summary"] == {"total_cost": 10.5, "cpu_cost": 3.02, "ram_cost": 1.92, "pv_cost": 0.48,
-                                 "management_cost": 4.8, "load_balancer_cost": 0.05, "network_cost": 0.24}
+                                 "management_cost": 4.8, "load_balancer_cost": 0.05, "network_cost": 0.24,
+                                 "gpu_cost": 0.0}
     assert report["breakdown"] == {"management_cost": 4.8, "load_balancer_cost": 0.05,
                                    "network_internet_cost": 0.24, "network_region_cost": 0.0,
                                    "network_zone_cost": 0.0}
@@ -142,12 +144,12 @@ def test_clean_expenses_view(engine: Engine) -> None:
     for day, cost_type, cost in rows:
         by_day.setdefault(day, {})[cost_type] = cost
     assert set(by_day) == {AUG31, SEP1, SEP2, SEP3}
-    assert by_day[AUG31] == {"cpu": Decimal("1.005"), "ram": Decimal("0.48"), "pv": Decimal("0.24"),
+    assert by_day[AUG31] == {"cpu": Decimal("1.005"), "ram": Decimal("0.48"), "gpu": 0, "pv": Decimal("0.24"),
                              "network": Decimal("0.12"), "load_balancer": Decimal("0.024"),
                              "management": Decimal("2.4")}
-    assert by_day[SEP2] == {"cpu": Decimal("1.005"), "ram": Decimal("0.96"), "pv": 0, "network": 0,
+    assert by_day[SEP2] == {"cpu": Decimal("1.005"), "ram": Decimal("0.96"), "gpu": 0, "pv": 0, "network": 0,
                             "load_balancer": 0, "management": 0}
-    assert totals_match  # the six types add up to total_cost on every day
+    assert totals_match  # the seven types add up to total_cost on every day
 
 
 def test_monthly_costs_view(engine: Engine) -> None:
@@ -240,12 +242,13 @@ def test_report_command_json_table_and_chart(database_url: str, engine: Engine, 
     lines = table.stdout.splitlines()
     assert lines[0].startswith(f"cluster costs of {ACCOUNT}") and "60 of 72 hour(s)" in lines[0]
     assert lines[1].split()[:4] == ["date", "hours", "phase", "total"]
-    # date, hours, phase, total, cpu, ram, pv, network, lb, management, cpu eff, ram eff, savings
-    assert lines[2].split() == ["2026-08-31", "24", "exporter", "4.27", "1.01", "0.48", "0.24", "0.12", "0.02",
-                                "2.40", "50.00", "25.00", "0.86"]
-    assert lines[3].split()[7:] == ["0.12", "0.02", "2.40", "-", "75.00", "0.12"]
-    assert lines[5].split() == ["total", "60", "10.50", "3.02", "1.92", "0.48", "0.24", "0.05", "4.80",
-                                "65.00", "85.00", "1.18"]
+    # date, hours, phase, total, cpu, ram, gpu, pv, network, lb, management, (idle), cpu eff, ram eff, savings
+    # (docs/reading.md shows this table)
+    assert lines[2].split() == ["2026-08-31", "24", "exporter", "4.27", "1.01", "0.48", "0.00", "0.24", "0.12",
+                                "0.02", "2.40", "-", "50.00", "25.00", "0.86"]
+    assert lines[3].split()[8:] == ["0.12", "0.02", "2.40", "-", "-", "75.00", "0.12"]
+    assert lines[5].split() == ["total", "60", "10.50", "3.02", "1.92", "0.00", "0.48", "0.24", "0.05", "4.80",
+                                "-", "65.00", "85.00", "1.18"]
 
 
 @pytest.mark.parametrize(
@@ -281,15 +284,15 @@ def test_example_queries_in_the_docs_run(engine: Engine) -> None:
     document = (REPO_ROOT / "docs" / "reading.md").read_text().replace("'acct-1'", f"'{ACCOUNT}'")
     blocks = [block.split("```", 1)[0] for block in document.split("```sql\n")[1:]]
     statements = [s.strip() for block in blocks for s in block.split(";") if s.strip()]
-    assert len(statements) == 5
+    assert len(statements) == 7  # the last two, per namespace: tests/integration/read/test_namespace_report.py
     with engine.connect() as connection:
         union_rows, per_type, monthly, uncovered, _last_month = (
-            connection.execute(text(statement)).all() for statement in statements)
+            connection.execute(text(statement)).all() for statement in statements[:5])
     # September's non-zero rows: Sep 1 all six types, Sep 2 cpu and ram, Sep 3 cpu
     assert len(union_rows) == 9
     # September per type: management 2.4, cpu 1.005 + 1.005 + 0.24, ram 0.48 + 0.96, ...
     assert [tuple(row) for row in per_type] == [
         ("management", Decimal("2.4")), ("cpu", Decimal("2.25")), ("ram", Decimal("1.44")),
-        ("pv", Decimal("0.24")), ("network", Decimal("0.12")), ("load_balancer", Decimal("0.024"))]
+        ("pv", Decimal("0.24")), ("network", Decimal("0.12")), ("load_balancer", Decimal("0.024")), ("gpu", 0)]
     assert [row[0] for row in monthly] == [date(2026, 8, 1), SEP1]
     assert len(uncovered) == 3  # no month of the dataset is fully covered

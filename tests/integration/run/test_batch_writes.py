@@ -22,7 +22,8 @@ from sqlalchemy import Engine, text
 
 from etl.errors import ChunkError
 from etl.run.pipeline import Pipeline, RunSummary
-from etl.source.promql import EXPORTER_METRICS, EXPORTER_PREFIX, account_selector
+from etl.source.metrics import EXPORTER_METRICS, EXPORTER_PREFIX
+from etl.source.promql import account_selector
 from etl.source.thanos import ThanosClient
 from tests.support.datasets import exporter_gauge, hour, sample_times, steady
 from tests.support.faultproxy import FaultProxy

@@ -18,9 +18,10 @@ import pytest
 from sqlalchemy import Engine, text
 
 from etl.demo.prometheus import SampleSeries, hourly_series
-from etl.model import GIB, utc_midnight
+from etl.model import utc_midnight
 from etl.run.pipeline import RunSummary
-from tests.support.datasets import OFFSETS, P, cpu_counter, hour, scrapes, steady
+from tests.support.datasets import OFFSETS, P, hour, scrapes, steady
+from tests.support.opencost import node_prices, pod_workload, pvc
 from tests.support.servers import run_backfill
 from tests.support.tables import daily_hourly_mismatches, daily_rows
 
@@ -31,55 +32,6 @@ SWITCH = "acct-p1-switch"  # raw metrics all along; exporter deployed at noon of
 RAW_SPARSE = "acct-p1-sparse"  # RAW_B's workload and prices, scraped four times an hour
 
 EXPORTER = P
-def container(account: str, namespace: str, pod: str, name: str, node: str) -> dict[str, str]:
-    return {"tenant_id": account, "namespace": namespace, "pod": pod, "container": name, "node": node}
-
-
-def pod_workload(
-    account: str, namespace: str, pod: str, name: str, node: str, times: list[float],
-    cores: float, ram_gib: float, used_cores: float | None, used_gib: float | None,
-) -> list[SampleSeries]:
-    """OpenCost allocation series for one container and, when usage is given, the cAdvisor series a
-    real kubelet exposes for its pod: the container, the pod-level aggregate (container="") and
-    the pause container (container="POD"). The aggregate and pause series must not be counted."""
-    labels = container(account, namespace, pod, name, node)
-    series = [
-        steady("container_cpu_allocation", labels, cores, times),
-        steady("container_memory_allocation_bytes", labels, ram_gib * GIB, times),
-    ]
-    if used_cores is not None and used_gib is not None:
-        pod_level = container(account, namespace, pod, "", node)
-        pause = container(account, namespace, pod, "POD", node)
-        series += [
-            cpu_counter(labels, used_cores, times),
-            cpu_counter(pod_level, used_cores + 0.01, times),
-            cpu_counter(pause, 0.01, times),
-            steady("container_memory_working_set_bytes", labels, used_gib * GIB, times),
-            steady("container_memory_working_set_bytes", pod_level, (used_gib + 0.05) * GIB, times),
-            steady("container_memory_working_set_bytes", pause, 0.05 * GIB, times),
-        ]
-    return series
-
-
-def node_prices(
-    account: str, node: str, cpu: float | None, ram: float | None, times: list[float]
-) -> list[SampleSeries]:
-    labels = {"tenant_id": account, "node": node, "instance_type": "m5.large"}
-    series = []
-    if cpu is not None:
-        series.append(steady("node_cpu_hourly_cost", labels, cpu, times))
-    if ram is not None:
-        series.append(steady("node_ram_hourly_cost", labels, ram, times))
-    return series
-
-
-def pvc(account: str, namespace: str, pod: str, claim: str, volume: str, gib: float,
-        times: list[float]) -> SampleSeries:
-    labels = {"tenant_id": account, "namespace": namespace, "pod": pod, "persistentvolumeclaim": claim,
-              "persistentvolume": volume}
-    return steady("pod_pvc_allocation", labels, gib * GIB, times)
-
-
 OPENCOST_METRICS = {"container_cpu_allocation", "container_memory_allocation_bytes", "pod_pvc_allocation",
                     "node_cpu_hourly_cost", "node_ram_hourly_cost", "pv_hourly_cost", "kubecost_load_balancer_cost"}
 

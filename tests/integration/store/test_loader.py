@@ -23,7 +23,7 @@ def hours(account: str, indexes: list[int], total: float) -> pd.DataFrame:
 
 
 def load(engine: Engine, hourly: pd.DataFrame, allow_removal: bool = False):  # type: ignore[no-untyped-def]
-    return write_costs(engine, hourly, daily_rollup(hourly), allow_removal)
+    return write_costs(engine, hourly, daily_rollup(hourly), allow_removal=allow_removal)
 
 
 def stored(engine: Engine) -> list[tuple[str, int, Decimal, int]]:

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from etl.costing.exporter import exporter_hours, fit_components_to_total, spread_closing_values
+from etl.costing.exporter_namespaces import exporter_costs
 from etl.errors import CurrencyMixError, MoneyBoundError
 from etl.model import NANO, HourRange
 
@@ -46,7 +47,8 @@ def test_components_above_the_total_are_scaled_to_it_exactly() -> None:
 
 
 def test_the_network_split_is_scaled_with_the_network_cost() -> None:
-    rows = pd.DataFrame({"total_cost": [4], "cpu_cost": [4], "ram_cost": [0], "pv_cost": [0], "network_cost": [4],
+    rows = pd.DataFrame({"total_cost": [4], "cpu_cost": [4], "ram_cost": [0], "gpu_cost": [0], "pv_cost": [0],
+                         "network_cost": [4],
                          "load_balancer_cost": [0], "network_internet_cost": [3], "network_region_cost": [1],
                          "network_zone_cost": [0]})
     fitted = fit_components_to_total(rows)
@@ -124,3 +126,11 @@ def test_trailing_gauges_take_the_latest_healthy_value_of_each_cluster_and_day()
 def test_exporter_costs_of_an_empty_frame(scale: str) -> None:
     empty = gauges("a", [], total_cost=[])
     assert costs(empty, scale).empty
+
+
+def test_a_chunk_whose_total_answered_nothing_and_without_namespace_gauges_costs_no_hour() -> None:
+    # Coverage rows but no total in any hour (total_cost's answer empty), no namespace gauges: no
+    # row, no namespace row, no error (before: a merge of a typed hour with an untyped empty one).
+    frame = gauges("a", hours(0, 1), total_cost=[np.nan, np.nan], cpu_cost=[1.0, 1.0])
+    exported = exporter_costs(frame, pd.DataFrame(), RANGE, "percent", False, "USD")
+    assert exported.rows.empty and exported.namespaces.empty

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from etl.costing.rollup import daily_rollup, day_phase, join_resource_lists
-from etl.model import NANO
+from etl.model import COST_COLUMNS, NANO
 from tests.support.datasets import hourly_rows as hourly
 
 
@@ -16,9 +16,7 @@ def hours(*indexes: int, day: str = "2026-09-01") -> list[pd.Timestamp]:
     return [pd.Timestamp(day, tz="UTC") + pd.Timedelta(hours=i) for i in indexes]
 
 def hourly_row(account: str, hour: pd.Timestamp, phase: str = "exporter", **values: float) -> dict:  # type: ignore[type-arg]
-    costs = {c: 0 for c in ["total_cost", "cpu_cost", "ram_cost", "pv_cost", "network_cost",
-                            "load_balancer_cost", "management_cost", "network_internet_cost",
-                            "network_region_cost", "network_zone_cost"]}
+    costs = dict.fromkeys(COST_COLUMNS, 0)
     effs = {"cpu_efficiency": np.nan, "ram_efficiency": np.nan, "total_efficiency": np.nan}
     for key, value in values.items():
         if key in costs:

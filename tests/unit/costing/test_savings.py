@@ -12,7 +12,7 @@ import pandas as pd
 
 from etl.costing.rollup import daily_rollup
 from etl.costing.savings import hourly_potential_savings, unused_cost
-from etl.model import DAILY_COLUMNS, NANO
+from etl.model import COST_COLUMNS, DAILY_COLUMNS, NANO
 
 NaN = np.nan
 
@@ -43,9 +43,9 @@ def hourly(rows: list[tuple[int, int, float, float]], start: datetime) -> pd.Dat
     frame = pd.DataFrame(rows, columns=["cpu_cost", "ram_cost", "cpu_efficiency", "ram_efficiency"])
     frame["cloud_account_id"] = "a"
     frame["hour_start"] = [start + timedelta(hours=i) for i in range(len(rows))]
-    for column in ["total_cost", "pv_cost", "network_cost", "load_balancer_cost", "management_cost",
-                   "network_internet_cost", "network_region_cost", "network_zone_cost"]:
-        frame[column] = 0
+    for column in COST_COLUMNS:
+        if column not in frame:
+            frame[column] = 0
     frame["total_cost"] = frame["cpu_cost"] + frame["ram_cost"]
     frame["total_efficiency"] = NaN
     frame["source_phase"] = "exporter"

@@ -12,7 +12,7 @@ from etl.errors import InputError, OptionalDependencyError
 from etl.read.plot import plot_daily_costs
 
 REPORT = {"cloud_account_id": "a", "days": [
-    {"date": "2026-09-01", "cpu_cost": 1.0, "ram_cost": 2.0, "pv_cost": 0.0, "network_cost": 0.0,
+    {"date": "2026-09-01", "cpu_cost": 1.0, "ram_cost": 2.0, "gpu_cost": 0.0, "pv_cost": 0.0, "network_cost": 0.0,
      "load_balancer_cost": 0.0, "management_cost": 0.5},
 ]}
 

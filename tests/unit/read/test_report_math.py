@@ -27,7 +27,8 @@ def stored_day(day: date, phase: str = "exporter", hours: int = 24, defaulted: t
     row.update({"potential_savings": None, "cpu_efficiency": None, "ram_efficiency": None,
                 "total_efficiency": None, "hours_covered": hours, "source_phase": phase,
                 "default_priced_hours": defaulted[0], "default_priced_resources": defaulted[1],
-                "exporter_zero_hours": 0, "exporter_stale_hours": 0, "currency": "USD", "clusters": None})
+                "exporter_zero_hours": 0, "exporter_stale_hours": 0, "idle_unknown_hours": 0, "negative_idle_hours": 0,
+                "idle_cost": None, "currency": "USD", "clusters": None})
     row.update({key: None if value is None else Decimal(value) for key, value in values.items()})
     return row
 
@@ -84,14 +85,15 @@ def test_json_shape_key_by_key() -> None:
     report = shape_report(ACCOUNT, AUG31, SEP2, three_days(), {"raw": 6, "exporter": 54})
     assert list(report) == ["cloud_account_id", "start_date", "end_date", "summary", "currency", "efficiency",
                             "potential_savings", "breakdown", "hours_covered", "hours_in_range", "phases",
-                            "default_priced_hours", "exporter_zero_hours", "exporter_stale_hours", "days"]
+                            "idle_cost", "default_priced_hours", "exporter_zero_hours", "exporter_stale_hours",
+                            "idle_unknown_hours", "negative_idle_hours", "days"]
     assert report["currency"] == "USD"
     assert report["cloud_account_id"] == ACCOUNT
     # [2026-08-31 00:00 UTC, 2026-09-03 00:00 UTC)
     assert report["start_date"] == int(datetime(2026, 8, 31, tzinfo=UTC).timestamp()) == 1788134400
     assert report["end_date"] == int(datetime(2026, 9, 3, tzinfo=UTC).timestamp()) == 1788134400 + 3 * 86400
     assert list(report["summary"]) == ["total_cost", "cpu_cost", "ram_cost", "pv_cost", "management_cost",
-                                       "load_balancer_cost", "network_cost"]
+                                       "load_balancer_cost", "network_cost", "gpu_cost"]
     assert list(report["efficiency"]) == ["cpu_efficiency", "ram_efficiency", "total_efficiency"]
     assert list(report["breakdown"]) == ["management_cost", "load_balancer_cost", "network_internet_cost",
                                          "network_region_cost", "network_zone_cost"]
@@ -106,7 +108,7 @@ def test_json_shape_key_by_key() -> None:
     assert set(second) == {"date", *COST_COLUMNS, "potential_savings", "cpu_efficiency", "ram_efficiency",
                            "total_efficiency", "hours_covered", "source_phase", "default_priced_hours",
                            "default_priced_resources", "exporter_zero_hours", "exporter_stale_hours", "currency",
-                           "clusters"}
+                           "clusters", "idle_cost", "idle_unknown_hours", "negative_idle_hours"}
     assert report["default_priced_hours"] == 3
     assert (second["default_priced_hours"], second["default_priced_resources"]) == (0, None)
     assert report["days"][2]["default_priced_resources"] == "cpu:node/n3"

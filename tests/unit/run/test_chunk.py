@@ -12,8 +12,9 @@ from etl.run.chunk import FetchedChunk, cost_chunk
 
 HOURS = HourRange(pd.Timestamp("2026-09-01", tz="UTC"), pd.Timestamp("2026-09-02", tz="UTC"))
 SETTINGS = load_settings(environ={"THANOS_URL": "http://unused:1"})
-NO_RAW = RawMetrics(**{name: pd.DataFrame(columns=["cloud_account_id", "hour_start", "node", "persistentvolume",
-                                                   "volumename", "cores", "bytes", "price", "cost"])
+NO_RAW = RawMetrics(**{name: pd.DataFrame(columns=["cloud_account_id", "hour_start", "node", "namespace",
+                                                   "persistentvolume", "volumename", "cluster", "cores", "bytes",
+                                                   "gpus", "price", "cost"])
                        for name in RawMetrics.__dataclass_fields__})
 
 
