@@ -12,11 +12,13 @@ every minute the filter keeps the one series' value, the average of one value is
 health join removes nothing, and the census is empty. The plain form asks the bare series through
 the same subquery (same minutes, same lookback, same values in the same order), an order of
 magnitude faster, and each of its series is one cluster's (with the series' other labels, which
-the fetch does not read). ``unclean`` asks, in one instant query at the chunk's end, which gauges
-of the batch are not so in the chunk and the two hours before it (a sample there is still held in
-the chunk's first minutes: 5 minutes by Prometheus' default lookback, longer if a Thanos is
-configured so); those keep the full form. A check Thanos refuses as too large keeps the full form
-for every gauge.
+the fetch does not read). ``unclean_check`` asks, in one instant query at the chunk's end, which
+accounts of the batch are not so for which gauge in the chunk and the two hours before it (a sample
+there is still held in the chunk's first minutes: 5 minutes by Prometheus' default lookback, longer
+if a Thanos is configured so); those accounts keep the full form for that gauge (for every gauge,
+after a failed scrape), the others of the batch are asked plainly. Per account, because across a
+fleet some exporter restarts (two series of one cluster) in almost every batch's chunk. A check
+Thanos refuses as too large keeps the full form for every account and gauge.
 """
 
 from __future__ import annotations
@@ -39,20 +41,21 @@ def _series(metric: str, account_label: str, accounts: Sequence[str]) -> str:
 
 
 def unclean_check(metrics: Mapping[str, str], account_label: str, accounts: Sequence[str], minutes: int) -> str:
-    """Instant query: a series (CHECK_LABEL = column) per gauge of ``metrics`` (column -> metric) that,
-    within the last ``minutes``, has a sample that is not money (NaN, infinite, negative: as the
-    census counts them) or two series of one account, cluster and currency; and one (CHECK_LABEL =
-    HEALTH) when an exporter's health gauge is 0 (or less) there."""
+    """Instant query: per account, a series (CHECK_LABEL = column) per gauge of ``metrics`` (column
+    -> metric) that, within the last ``minutes``, has a sample that is not money (NaN, infinite,
+    negative: as the census counts them) or two series of one cluster and currency; and one
+    (CHECK_LABEL = HEALTH) when its exporter's health gauge is 0 (or less) there."""
     window = f"[{minutes}m]"
     grouping = ", ".join([account_label, *EXPORTER_GROUPING])
     parts = []
     for column, metric in metrics.items():
         selector = f"{_series(metric, account_label, accounts)}{window}"
-        not_money = (f"count(count_over_time({selector}) unless "
+        not_money = (f"count by ({account_label}) (count_over_time({selector}) unless "
                      f"(sum_over_time({selector}) < Inf and min_over_time({selector}) >= 0))")
-        copies = f"count(count by ({grouping}) (count_over_time({selector})) > 1)"
+        copies = f"count by ({account_label}) (count by ({grouping}) (count_over_time({selector})) > 1)"
         parts.append(f'label_replace({not_money} or {copies}, "{CHECK_LABEL}", "{column}", "", "")')
-    health = f"count(min_over_time({_series(EXPORTER_HEALTH_METRIC, account_label, accounts)}{window}) <= 0)"
+    health = (f"count by ({account_label}) "
+              f"(min_over_time({_series(EXPORTER_HEALTH_METRIC, account_label, accounts)}{window}) <= 0)")
     parts.append(f'label_replace({health}, "{CHECK_LABEL}", "{HEALTH}", "", "")')
     return " or ".join(parts)
 
@@ -72,15 +75,18 @@ def exporter_coverage_plain(account_label: str, accounts: Sequence[str]) -> str:
     return f'label_replace({minutes}, "{MINUTES_LABEL}", "healthy", "", "")'
 
 
-def clean_columns(client: ThanosClient, metrics: Mapping[str, str], account_label: str, accounts: Sequence[str],
-                  hours: HourRange) -> set[str]:
-    """The columns of ``metrics`` whose gauge may be asked in the plain form for ``accounts`` over
-    ``hours`` (none when an exporter reported a failed scrape, or the check is refused as too large)."""
+def clean_accounts(client: ThanosClient, metrics: Mapping[str, str], account_label: str, accounts: Sequence[str],
+                   hours: HourRange) -> dict[str, set[str]]:
+    """Per column of ``metrics``, the ``accounts`` whose gauge may be asked in the plain form over
+    ``hours`` (none for an account whose exporter reported a failed scrape, none at all when the
+    check is refused as too large)."""
     minutes = hours.hours * 60 + MARGIN_MINUTES
     try:
         answer = client.query(unclean_check(metrics, account_label, accounts, minutes), hours.end)
     except QueryTooLargeError:
-        return set()
-    unclean = {labels.get(CHECK_LABEL, "") for labels, _ in answer}
-    return set() if HEALTH in unclean else set(metrics) - unclean
-
+        return {column: set() for column in metrics}
+    unclean: dict[str, set[str]] = {}
+    for labels, _ in answer:
+        unclean.setdefault(labels.get(CHECK_LABEL, ""), set()).add(labels.get(account_label, ""))
+    degraded = unclean.get(HEALTH, set())
+    return {column: set(accounts) - degraded - unclean.get(column, set()) for column in metrics}

@@ -24,8 +24,9 @@ import pytest
 from etl.config import load_settings
 from etl.demo.prometheus import SampleSeries
 from etl.model import HourRange
+from etl.source.exporter import fetch_exporter_answer
 from etl.source.fetch import fetch_hourly
-from etl.source.plain import clean_columns, exporter_coverage_plain, exporter_gauge_plain
+from etl.source.plain import clean_accounts, exporter_coverage_plain, exporter_gauge_plain
 from etl.source.promql import (
     EXPORTER_GROUPING,
     EXPORTER_HEALTH_METRIC,
@@ -82,7 +83,7 @@ def coverage(client: ThanosClient, account: str, plain: bool) -> pd.DataFrame:
 
 
 def test_a_clean_chunk_is_asked_plainly_and_gives_the_same_figures(client: ThanosClient) -> None:
-    assert clean_columns(client, GAUGES, "tenant_id", [CLEAN], HOURS) == set(GAUGES)
+    assert clean_accounts(client, GAUGES, "tenant_id", [CLEAN], HOURS) == {column: {CLEAN} for column in GAUGES}
     plain, full = gauge(client, CLEAN, plain=True), gauge(client, CLEAN, plain=False)
     pd.testing.assert_frame_equal(plain, full)  # every hour, to the last bit
     assert list(full["total_cost"]) == [3.0] * 24  # (30 x 2 + 30 x 4) / 60
@@ -93,8 +94,8 @@ def test_a_clean_chunk_is_asked_plainly_and_gives_the_same_figures(client: Thano
 
 @pytest.mark.parametrize("account", [COPIES, BEFORE])
 def test_copies_or_a_bad_sample_held_into_the_chunk_keep_the_full_form(client: ThanosClient, account: str) -> None:
-    assert clean_columns(client, GAUGES, "tenant_id", [account], HOURS) == {"cpu_cost"}  # no cpu_cost: clean
-    assert clean_columns(client, GAUGES, "tenant_id", [CLEAN, account], HOURS) == {"cpu_cost"}
+    # no cpu_cost series: clean
+    assert clean_accounts(client, GAUGES, "tenant_id", [account], HOURS) == {"total_cost": set(), "cpu_cost": {account}}
     full = gauge(client, account, plain=False)
     assert not gauge(client, account, plain=True).equals(full)  # what the check prevents
     if account == COPIES:
@@ -105,9 +106,40 @@ def test_copies_or_a_bad_sample_held_into_the_chunk_keep_the_full_form(client: T
 
 
 def test_a_failed_scrape_keeps_the_full_form_for_every_gauge(client: ThanosClient) -> None:
-    assert clean_columns(client, GAUGES, "tenant_id", [DEGRADED], HOURS) == set()
-    assert clean_columns(client, GAUGES, "tenant_id", [CLEAN, DEGRADED], HOURS) == set()
+    assert clean_accounts(client, GAUGES, "tenant_id", [DEGRADED], HOURS) == {column: set() for column in GAUGES}
     minutes = coverage(client, DEGRADED, plain=False)
     hour_10 = minutes[minutes["hour_start"] == pd.Timestamp(hour(DAY, 10), unit="s", tz="UTC")]
     assert dict(zip(hour_10[MINUTES_LABEL], hour_10["minutes"], strict=True)) == {"healthy": 30.0, "unhealthy": 30.0}
     assert not coverage(client, DEGRADED, plain=True).equals(minutes)
+
+
+class Recording(ThanosClient):
+    """The client, keeping the text of every range query it sends."""
+
+    sent: list[str]
+
+    def query_range(self, query: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.sent.append(query)
+        return super().query_range(query, *args, **kwargs)
+
+
+def test_each_account_of_a_batch_is_checked_on_its_own(client: ThanosClient) -> None:
+    # Copies in one account (an exporter restart anywhere in a batch's chunk, common in a fleet) keep
+    # the full form for that account only; before, the whole batch lost the plain form for the gauge.
+    batch = [CLEAN, COPIES, DEGRADED]
+    assert clean_accounts(client, GAUGES, "tenant_id", batch, HOURS) == {"total_cost": {CLEAN},
+                                                                          "cpu_cost": {CLEAN, COPIES}}
+    recording = Recording(client._settings)
+    recording.sent = []
+    answer = fetch_exporter_answer(recording, "tenant_id", batch, HOURS, False)
+    plain_total = [query for query in recording.sent if query.startswith(f"avg_over_time({GAUGES['total_cost']}{{")]
+    assert len(plain_total) == 1 and CLEAN in plain_total[0] and COPIES not in plain_total[0]
+    # the same figures as the full forms for all three: CLEAN 3 $, COPIES 3 $, DEGRADED 1 $ an hour
+    full = pd.concat([gauge(client, account, plain=False) for account in batch], ignore_index=True)
+    got = answer.gauges.dropna(subset=["total_cost"])
+
+    def figures(frame: pd.DataFrame) -> list[tuple[str, pd.Timestamp, float]]:
+        return sorted(zip(frame["cloud_account_id"].astype(str), frame["hour_start"], frame["total_cost"], strict=True))
+
+    assert figures(got) == figures(full)  # to the last bit
+    assert {account for account, _, _ in figures(got)} == set(batch) and len(got) == 3 * 24
