@@ -43,7 +43,8 @@ from etl.store.db import migrate
 from etl.store.embedded import embedded_database_url
 
 HERE = Path(__file__).resolve().parent
-TABLES = "k8s_hourly_costs, k8s_daily_costs, etl_backfill_chunks, etl_account_state, etl_runs"
+TABLES = ("k8s_hourly_costs, k8s_daily_costs, k8s_namespace_hourly_costs, k8s_namespace_daily_costs, "
+          "etl_backfill_chunks, etl_account_state, etl_runs")
 TARGET_ACCOUNT_DAYS = 10_000 * 365
 SETTING_ALIASES = {"chunk": "THANOS_CHUNK_DAYS", "claim": "ACCOUNTS_PER_CLAIM", "conc": "THANOS_MAX_CONCURRENT_QUERIES",
                    "src": "BENCH_SOURCE"}

@@ -26,7 +26,14 @@ from sqlalchemy import Engine, create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from etl.costing.rollup import daily_rollup
-from etl.model import COST_COLUMNS, DAILY_COLUMNS, EFFICIENCY_COLUMNS, HOURLY_COLUMNS
+from etl.model import (
+    COST_COLUMNS,
+    DAILY_COLUMNS,
+    EFFICIENCY_COLUMNS,
+    HOURLY_COLUMNS,
+    HOURS_COVERED_COLUMN,
+    IDLE_COLUMN,
+)
 from etl.store.db import migrate
 from etl.store.embedded import embedded_database_url
 from etl.store.loader import write_costs
@@ -34,38 +41,61 @@ from etl.store.loader import write_costs
 FIRST_HOUR = pd.Timestamp("2026-01-05T00:00Z")
 
 
+TEXT_VALUES = {"default_priced_resources": None, "currency": "USD", "clusters": "c1", "source_phase": "exporter"}
+
+
 def chunk(prefix: str, accounts: int, days: int, seed: int) -> pd.DataFrame:
-    """Hourly rows of a claim batch's chunk (random costs and efficiencies)."""
+    """Hourly rows of a claim batch's chunk (random costs, idle and efficiencies)."""
     rng = np.random.default_rng(seed)
     hours = pd.date_range(FIRST_HOUR, periods=days * 24, freq="h", tz="UTC")
     frame = pd.DataFrame({"cloud_account_id": np.repeat([f"{prefix}-{i:05d}" for i in range(accounts)], len(hours)),
                           "hour_start": np.tile(hours, accounts)})
-    for column in COST_COLUMNS:
+    for column in [*COST_COLUMNS, IDLE_COLUMN]:
         frame[column] = rng.integers(0, 5 * 10**9, len(frame))
     for column in EFFICIENCY_COLUMNS:
         frame[column] = rng.uniform(0, 100, len(frame)).round(4)
-    frame["default_priced_hours"] = 0
-    frame["default_priced_resources"] = None
-    frame["source_phase"] = "exporter"
+    for column in HOURLY_COLUMNS:
+        if column.endswith("_hours"):  # the flags: counts of hours
+            frame[column] = 0
+        elif column in TEXT_VALUES:
+            frame[column] = TEXT_VALUES[column]
     return frame[HOURLY_COLUMNS]
+
+
+def _sql_value(column: str, daily: bool) -> str:
+    """The value of ``column`` in the history rows fill writes (a day: the sum of its hours)."""
+    money = [*COST_COLUMNS, IDLE_COLUMN]
+    if column in money:
+        return f"sum({column})" if daily else f"{0.1 * (money.index(column) + 1):.1f}"
+    if column in EFFICIENCY_COLUMNS:
+        return "50"
+    if column == HOURS_COVERED_COLUMN:
+        return "24"
+    if column.endswith("_hours"):
+        return "0"
+    if column in TEXT_VALUES:
+        value = TEXT_VALUES[column]
+        return "NULL" if value is None else f"'{value}'"
+    return "NULL"  # potential savings
 
 
 def fill(engine: Engine, rows: int) -> None:
     """``rows`` hourly rows (and their days) of other accounts, a year each, written in SQL."""
     accounts = -(-rows // 8760)
-    money = ", ".join(f"{0.1 * (index + 1):.1f}" for index in range(len(COST_COLUMNS)))
+    hourly = [_sql_value(column, daily=False) for column in HOURLY_COLUMNS[2:]]
+    daily = [_sql_value(column, daily=True) for column in DAILY_COLUMNS[2:]]
     started = time.perf_counter()
     with engine.begin() as connection:
         connection.execute(text(
             f"INSERT INTO k8s_hourly_costs ({', '.join(HOURLY_COLUMNS)}) "
-            f"SELECT 'history-' || a, h, {money}, 50, 50, 50, 0, NULL, 'exporter' "
+            f"SELECT 'history-' || a, h, {', '.join(hourly)} "
             f"FROM generate_series(1, {accounts}) a, "
             f"generate_series(TIMESTAMPTZ '2024-01-01T00:00Z', TIMESTAMPTZ '2024-12-30T23:00Z', '1 hour') h"))
         connection.execute(text(
             f"INSERT INTO k8s_daily_costs ({', '.join(DAILY_COLUMNS)}) "
-            f"SELECT cloud_account_id, (hour_start AT TIME ZONE 'UTC')::date, "
-            f"{', '.join(f'sum({c})' for c in COST_COLUMNS)}, NULL, 50, 50, 50, 24, 0, NULL, 'exporter' "
-            f"FROM k8s_hourly_costs WHERE cloud_account_id LIKE 'history-%' GROUP BY 1, 2"))
+            f"SELECT cloud_account_id, (hour_start AT TIME ZONE 'UTC')::date, {', '.join(daily)} "
+            f"FROM k8s_hourly_costs WHERE cloud_account_id LIKE 'history-%' GROUP BY 1, 2, currency, clusters, "
+            f"source_phase"))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE k8s_hourly_costs"))
         connection.execute(text("VACUUM ANALYZE k8s_daily_costs"))

@@ -45,12 +45,14 @@ def _command(kind: str, today: datetime) -> list[str]:
 
 
 def _days(kinds: Sequence[str], now: datetime) -> set[object]:
-    """The days the commands cover: a backfill its range, a cycle today - lookback .. today."""
+    """The days the commands cover: a backfill its range, a cycle today - lookback .. today; none after
+    the day of the last complete hour (from 00:00 to 01:00 UTC today has none yet)."""
     today, days = now.date(), set[object]()
+    through = (now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)).date()
     for kind in kinds:
         first, last = ((today - timedelta(days=4), datetime.fromisoformat(_backfill_range(kind, now)[1]).date())
                        if kind.startswith("backfill") else (today - timedelta(days=int(LOOKBACK_DAYS)), today))
-        days |= {first + timedelta(days=n) for n in range((last - first).days + 1)}
+        days |= {first + timedelta(days=n) for n in range((min(last, through) - first).days + 1)}
     return days
 
 
