@@ -28,7 +28,7 @@ from etl.source.metrics import (
     REAL_NAMESPACES,
 )
 from etl.source.parallel import fetch_concurrently
-from etl.source.plain import clean_accounts, exporter_coverage_plain, exporter_gauge_plain
+from etl.source.plain import clean_accounts, exporter_checked, exporter_coverage_plain, exporter_gauge_plain
 from etl.source.promql import MINUTES_LABEL, exporter_coverage, exporter_gauge
 from etl.source.thanos import ThanosClient
 
@@ -82,8 +82,8 @@ def fetch_exporter_answer(
     if not accounts:  # an empty account matcher would match every account: ask nothing
         empty = pd.DataFrame(columns=[*CLUSTER_KEYS, *MINUTE_COLUMNS.values(), *columns])
         return ExporterAnswer(empty, empty, pd.DataFrame(columns=[*KEY_COLUMNS, "column"]))
-    clean = clean_accounts(client, {column: EXPORTER_METRICS[column] for column in columns}, account_label, accounts,
-                           hours)
+    clean = clean_accounts(client, exporter_checked({column: EXPORTER_METRICS[column] for column in columns}),
+                           account_label, accounts, hours)
 
     def by_form(column: str, plain: Callable[[Sequence[str]], str], full: Callable[[Sequence[str]], str]
                 ) -> list[AccountQuery]:
