@@ -28,7 +28,7 @@ from etl.source.metrics import (
     REAL_NAMESPACES,
 )
 from etl.source.parallel import fetch_concurrently
-from etl.source.plain import clean_columns, exporter_coverage_plain, exporter_gauge_plain
+from etl.source.plain import clean_accounts, exporter_checked, exporter_coverage_plain, exporter_gauge_plain
 from etl.source.promql import MINUTES_LABEL, exporter_coverage, exporter_gauge
 from etl.source.thanos import ThanosClient
 
@@ -82,22 +82,33 @@ def fetch_exporter_answer(
     if not accounts:  # an empty account matcher would match every account: ask nothing
         empty = pd.DataFrame(columns=[*CLUSTER_KEYS, *MINUTE_COLUMNS.values(), *columns])
         return ExporterAnswer(empty, empty, pd.DataFrame(columns=[*KEY_COLUMNS, "column"]))
-    clean = clean_columns(client, {column: EXPORTER_METRICS[column] for column in columns}, account_label, accounts,
-                          hours)
+    clean = clean_accounts(client, exporter_checked({column: EXPORTER_METRICS[column] for column in columns}),
+                           account_label, accounts, hours)
 
-    def gauge(column: str) -> AccountQuery:
-        form = exporter_gauge_plain if column in clean else exporter_gauge
-        return AccountQuery.of(lambda some: form(EXPORTER_METRICS[column], account_label, some, trailing_24h), accounts)
+    def by_form(column: str, plain: Callable[[Sequence[str]], str], full: Callable[[Sequence[str]], str]
+                ) -> list[AccountQuery]:
+        """The column's query for its clean accounts in the plain form, for the others in the full one."""
+        asked = [(plain, [a for a in accounts if a in clean[column]]),
+                 (full, [a for a in accounts if a not in clean[column]])]
+        return [AccountQuery.of(form, some) for form, some in asked if some]
+
+    def gauge_forms(metric: str) -> tuple[Callable[[Sequence[str]], str], Callable[[Sequence[str]], str]]:
+        return (lambda some: exporter_gauge_plain(metric, account_label, some, trailing_24h),
+                lambda some: exporter_gauge(metric, account_label, some, trailing_24h))
 
     census: list[pd.DataFrame] = []
-    calls = [partial(fetch_hourly, client, gauge(column), column, hours, account_label,
-                     EXPORTER_GROUPING, EXPORTER_METRICS[column], census)
-             for column in columns]
-    covered = exporter_coverage_plain if EXPORTER_PRESENCE_COLUMN in clean else exporter_coverage
-    coverage = AccountQuery.of(lambda some: covered(account_label, some), accounts)
-    calls.append(partial(fetch_hourly, client, coverage, "minutes", hours, account_label,
-                         [*EXPORTER_GROUPING, MINUTES_LABEL], EXPORTER_PRESENCE_METRIC))
-    *frames, minutes_frame = fetch_concurrently(calls, client.max_concurrent_queries)
+    calls = [(column, partial(fetch_hourly, client, query, column, hours, account_label, EXPORTER_GROUPING,
+                              EXPORTER_METRICS[column], census))
+             for column in columns for query in by_form(column, *gauge_forms(EXPORTER_METRICS[column]))]
+    calls += [("minutes", partial(fetch_hourly, client, query, "minutes", hours, account_label,
+                                  [*EXPORTER_GROUPING, MINUTES_LABEL], EXPORTER_PRESENCE_METRIC))
+              for query in by_form(EXPORTER_PRESENCE_COLUMN, lambda some: exporter_coverage_plain(account_label, some),
+                                   lambda some: exporter_coverage(account_label, some))]
+    answers = fetch_concurrently([call for _, call in calls], client.max_concurrent_queries)
+    per_column: dict[str, list[pd.DataFrame]] = {}
+    for (column, _), answer in zip(calls, answers, strict=True):
+        per_column.setdefault(column, []).append(answer)
+    minutes_frame, *frames = (pd.concat(per_column[column], ignore_index=True) for column in ["minutes", *columns])
     minutes = (minutes_frame.pivot_table(index=CLUSTER_KEYS, columns=MINUTES_LABEL, values="minutes", aggfunc="sum")
                .reindex(columns=list(MINUTE_COLUMNS)).fillna(0).astype("int64").rename(columns=MINUTE_COLUMNS)
                .reset_index())

@@ -23,13 +23,14 @@ windows; docs/phase1.md states the tails.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from etl.model import ACCOUNT_COLUMN, HOUR, KEY_COLUMNS, HourRange
 from etl.source.fetch import AccountQuery, fetch_hourly
+from etl.source.plain import Checked, presence_sum_plain
 from etl.source.promql import (
     DENSE_SAMPLES,
     DENSITY_WINDOW_MINUTES,
@@ -61,6 +62,14 @@ class Presence:
     def density(self, account_label: str, accounts: Sequence[str]) -> str:
         return sampling_density(self.metric, account_label, accounts, self.extra_matchers)
 
+    def plain_query(self, account_label: str, accounts: Sequence[str]) -> str:
+        return presence_sum_plain(self.metric, account_label, accounts, self.by, self.extra_matchers)
+
+    @property
+    def checked(self) -> Checked:
+        """What etl.source.plain checks before the plain form: one series per workload."""
+        return Checked(self.metric, tuple(dict.fromkeys([*self.by, *self.identity])), self.extra_matchers)
+
 
 def hold_minutes(samples: float) -> int | None:
     """Minutes each sample is held in an hour whose densest series has ``samples`` samples in the
@@ -74,7 +83,7 @@ def hold_minutes(samples: float) -> int | None:
 
 
 def fetch_presence(client: ThanosClient, presence: Presence, column: str, hours: HourRange, account_label: str,
-                   accounts: Sequence[str]) -> pd.DataFrame:
+                   accounts: Sequence[str], clean: Collection[str] = ()) -> pd.DataFrame:
     """``presence``'s hourly figures of ``accounts`` over ``hours`` (one row per account, hour and
     ``by`` labels, in ``column``): the lookback query for all, and for the account-hours sampled
     less often than the lookback holds, one query per hold."""
@@ -86,7 +95,13 @@ def fetch_presence(client: ThanosClient, presence: Presence, column: str, hours:
     probe = AccountQuery.of(lambda some: presence.density(label, some), accounts)
     density = fetch_hourly(client, probe, "samples", hours, label, (), metric)
     holds = density.assign(**{HOLD_COLUMN: density["samples"].map(hold_minutes)}).dropna(subset=[HOLD_COLUMN])
-    figures = fetch_hourly(client, held_for(None, accounts), column, hours, label, by, metric)
+    # the lookback query: in the plain form for the ``clean`` accounts (etl.source.plain), the full one for the others
+    plain = [account for account in accounts if account in clean]
+    full = [account for account in accounts if account not in clean]
+    queries = [AccountQuery.of(lambda some: presence.plain_query(label, some), plain)] if plain else []
+    queries += [held_for(None, full)] if full or not plain else []
+    answers = [fetch_hourly(client, query, column, hours, label, by, metric) for query in queries]
+    figures = pd.concat([answer for answer in answers if not answer.empty] or answers[:1], ignore_index=True)
     if holds.empty:
         return figures
     parts = [_keyed(figures, holds, keep=False)]

@@ -12,20 +12,32 @@ every minute the filter keeps the one series' value, the average of one value is
 health join removes nothing, and the census is empty. The plain form asks the bare series through
 the same subquery (same minutes, same lookback, same values in the same order), an order of
 magnitude faster, and each of its series is one cluster's (with the series' other labels, which
-the fetch does not read). ``unclean`` asks, in one instant query at the chunk's end, which gauges
-of the batch are not so in the chunk and the two hours before it (a sample there is still held in
-the chunk's first minutes: 5 minutes by Prometheus' default lookback, longer if a Thanos is
-configured so); those keep the full form. A check Thanos refuses as too large keeps the full form
-for every gauge.
+the fetch does not read). ``unclean_check`` asks, in one instant query at the chunk's end, which
+accounts of the batch are not so for which gauge in the chunk and the two hours before it (a sample
+there is still held in the chunk's first minutes: 5 minutes by Prometheus' default lookback, longer
+if a Thanos is configured so); those accounts keep the full form for that gauge (for every gauge,
+after a failed scrape), the others of the batch are asked plainly. Per account, because across a
+fleet some exporter restarts (two series of one cluster) in almost every batch's chunk. A check
+Thanos refuses as too large keeps the full form for every account and gauge.
+
+Phase 1's presence-weighted figures (etl.source.promql.hourly_presence_sum: per minute, the sum over
+workloads of each workload's copies averaged, summed over the hour's minutes) have a plain form by
+the same argument, for an account whose metric has one series per workload and no sample that is
+not money in the window: the average of one copy is that copy, and a sum over the workloads of
+sums over the minutes is the sum over the minutes of the sums over the workloads
+(``presence_sum_plain``; the same terms added in another order, so equal up to the last bits of a
+float, far below a nano-dollar). Held queries (etl.source.hold) keep the full form.
 """
+
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from etl.model import HourRange
 from etl.source.metrics import EXPORTER_GROUPING, EXPORTER_HEALTH_METRIC, EXPORTER_PRESENCE_METRIC
-from etl.source.promql import HOUR_MINUTES, MINUTES_LABEL, account_selector, present_in_hour
+from etl.source.promql import HOUR_MINUTES, MINUTES_LABEL, MINUTES_PER_HOUR, account_selector, present_in_hour
 from etl.source.thanos import QueryTooLargeError, ThanosClient
 
 CHECK_LABEL = "etl_unclean"
@@ -34,27 +46,56 @@ HEALTH = "health"  # the check's value when an exporter reported a failed scrape
 MARGIN_MINUTES = 120
 
 
-def _series(metric: str, account_label: str, accounts: Sequence[str]) -> str:
-    return f"{metric}{{{account_selector(account_label, accounts)}}}"
+@dataclass(frozen=True)
+class Checked:
+    """A metric as the check sees it: ``per_series`` are the labels (besides the account) whose
+    every combination may have one series; ``extra_matchers`` narrow the metric's series."""
+
+    metric: str
+    per_series: tuple[str, ...]
+    extra_matchers: str = ""
 
 
-def unclean_check(metrics: Mapping[str, str], account_label: str, accounts: Sequence[str], minutes: int) -> str:
-    """Instant query: a series (CHECK_LABEL = column) per gauge of ``metrics`` (column -> metric) that,
+def exporter_checked(metrics: Mapping[str, str]) -> dict[str, Checked]:
+    """Exporter gauges (column -> metric): one series per cluster and currency."""
+    return {column: Checked(metric, EXPORTER_GROUPING) for column, metric in metrics.items()}
+
+
+def _series(metric: str, account_label: str, accounts: Sequence[str], extra_matchers: str = "") -> str:
+    matchers = account_selector(account_label, accounts) + (f", {extra_matchers}" if extra_matchers else "")
+    return f"{metric}{{{matchers}}}"
+
+
+def unclean_check(checked: Mapping[str, Checked], account_label: str, accounts: Sequence[str], minutes: int,
+                  health: bool = True) -> str:
+    """Instant query: per account, a series (CHECK_LABEL = column) per metric of ``checked`` that,
     within the last ``minutes``, has a sample that is not money (NaN, infinite, negative: as the
-    census counts them) or two series of one account, cluster and currency; and one (CHECK_LABEL =
-    HEALTH) when an exporter's health gauge is 0 (or less) there."""
+    census counts them) or two series of one ``per_series`` combination; and, with ``health``, one
+    (CHECK_LABEL = HEALTH) when its exporter's health gauge is 0 (or less) there."""
     window = f"[{minutes}m]"
-    grouping = ", ".join([account_label, *EXPORTER_GROUPING])
     parts = []
-    for column, metric in metrics.items():
-        selector = f"{_series(metric, account_label, accounts)}{window}"
-        not_money = (f"count(count_over_time({selector}) unless "
+    for column, metric in checked.items():
+        selector = f"{_series(metric.metric, account_label, accounts, metric.extra_matchers)}{window}"
+        grouping = ", ".join([account_label, *metric.per_series])
+        not_money = (f"count by ({account_label}) (count_over_time({selector}) unless "
                      f"(sum_over_time({selector}) < Inf and min_over_time({selector}) >= 0))")
-        copies = f"count(count by ({grouping}) (count_over_time({selector})) > 1)"
+        copies = f"count by ({account_label}) (count by ({grouping}) (count_over_time({selector})) > 1)"
         parts.append(f'label_replace({not_money} or {copies}, "{CHECK_LABEL}", "{column}", "", "")')
-    health = f"count(min_over_time({_series(EXPORTER_HEALTH_METRIC, account_label, accounts)}{window}) <= 0)"
-    parts.append(f'label_replace({health}, "{CHECK_LABEL}", "{HEALTH}", "", "")')
+    if health:
+        health_gauge = _series(EXPORTER_HEALTH_METRIC, account_label, accounts)
+        parts.append(f'label_replace(count by ({account_label}) (min_over_time({health_gauge}{window}) <= 0), '
+                     f'"{CHECK_LABEL}", "{HEALTH}", "", "")')
     return " or ".join(parts)
+
+
+def presence_sum_plain(metric: str, account_label: str, accounts: Sequence[str], by: Sequence[str],
+                       extra_matchers: str = "") -> str:
+    """etl.source.promql.hourly_presence_sum (the lookback) for accounts with one series per workload
+    and only money: the sum over the series of their sums over the hour's minutes."""
+    selector = _series(metric, account_label, accounts, extra_matchers)
+    grouping = ", ".join([account_label, *by])
+    return (f"sum by ({grouping}) (sum_over_time({selector}{HOUR_MINUTES})) / {MINUTES_PER_HOUR} "
+            f"and on ({grouping}) {present_in_hour(selector, grouping)}")
 
 
 def exporter_gauge_plain(metric: str, account_label: str, accounts: Sequence[str], trailing_24h: bool) -> str:
@@ -72,15 +113,18 @@ def exporter_coverage_plain(account_label: str, accounts: Sequence[str]) -> str:
     return f'label_replace({minutes}, "{MINUTES_LABEL}", "healthy", "", "")'
 
 
-def clean_columns(client: ThanosClient, metrics: Mapping[str, str], account_label: str, accounts: Sequence[str],
-                  hours: HourRange) -> set[str]:
-    """The columns of ``metrics`` whose gauge may be asked in the plain form for ``accounts`` over
-    ``hours`` (none when an exporter reported a failed scrape, or the check is refused as too large)."""
+def clean_accounts(client: ThanosClient, checked: Mapping[str, Checked], account_label: str, accounts: Sequence[str],
+                   hours: HourRange, health: bool = True) -> dict[str, set[str]]:
+    """Per column of ``checked``, the ``accounts`` whose metric may be asked in the plain form over
+    ``hours`` (with ``health``: none for an account whose exporter reported a failed scrape; none at
+    all when the check is refused as too large)."""
     minutes = hours.hours * 60 + MARGIN_MINUTES
     try:
-        answer = client.query(unclean_check(metrics, account_label, accounts, minutes), hours.end)
+        answer = client.query(unclean_check(checked, account_label, accounts, minutes, health), hours.end)
     except QueryTooLargeError:
-        return set()
-    unclean = {labels.get(CHECK_LABEL, "") for labels, _ in answer}
-    return set() if HEALTH in unclean else set(metrics) - unclean
-
+        return {column: set() for column in checked}
+    unclean: dict[str, set[str]] = {}
+    for labels, _ in answer:
+        unclean.setdefault(labels.get(CHECK_LABEL, ""), set()).add(labels.get(account_label, ""))
+    degraded = unclean.get(HEALTH, set())
+    return {column: set(accounts) - degraded - unclean.get(column, set()) for column in checked}

@@ -42,6 +42,7 @@ from etl.source.metrics import (
     USAGE_IDENTITY,
 )
 from etl.source.parallel import fetch_concurrently
+from etl.source.plain import clean_accounts
 from etl.source.promql import hourly_counter_rate, hourly_price
 from etl.source.thanos import ThanosClient
 
@@ -59,8 +60,11 @@ CPU_CAPACITY = Presence(CPU_CAPACITY_METRIC, (NODE_LABEL,), (NODE_LABEL,))
 RAM_CAPACITY = Presence(RAM_CAPACITY_METRIC, (NODE_LABEL,), (NODE_LABEL,))
 GPU_CAPACITY = Presence(GPU_CAPACITY_METRIC, (NODE_LABEL,), (NODE_LABEL,))
 PV_CAPACITY = Presence(PV_CAPACITY_METRIC, (VOLUME_LABEL,), (VOLUME_LABEL,))
-PRESENCE_WEIGHTED = (CPU_ALLOCATION, RAM_ALLOCATION, GPU_ALLOCATION, PVC_ALLOCATION, LOAD_BALANCERS, WORKING_SET,
-                     CPU_CAPACITY, RAM_CAPACITY, GPU_CAPACITY, PV_CAPACITY)
+# RawMetrics' frame -> its presence-weighted metric
+PRESENCES = dict(cpu_allocation=CPU_ALLOCATION, ram_allocation=RAM_ALLOCATION, gpu_allocation=GPU_ALLOCATION,
+                 pvc_allocation=PVC_ALLOCATION, load_balancer=LOAD_BALANCERS, ram_usage=WORKING_SET,
+                 cpu_capacity=CPU_CAPACITY, ram_capacity=RAM_CAPACITY, gpu_capacity=GPU_CAPACITY,
+                 pv_capacity=PV_CAPACITY)
 
 
 def fetch_raw_metrics(
@@ -78,8 +82,13 @@ def fetch_raw_metrics(
               by: Sequence[str] = ()) -> Callable[[], pd.DataFrame]:
         return partial(fetch_hourly, client, AccountQuery.of(query, accounts), column, hours, label, by, metric)
 
-    def present(presence: Presence, column: str) -> Callable[[], pd.DataFrame]:
-        return partial(fetch_presence, client, presence, column, hours, label, accounts)
+    # Which accounts each presence-weighted metric may be asked plainly for (etl.source.plain): one check.
+    presences = {name: presence for name, presence in PRESENCES.items() if name not in absent}
+    clean = (clean_accounts(client, {name: presence.checked for name, presence in presences.items()}, label,
+                            accounts, hours, health=False) if accounts and presences else {})
+
+    def present(name: str, column: str) -> Callable[[], pd.DataFrame]:
+        return partial(fetch_presence, client, PRESENCES[name], column, hours, label, accounts, clean.get(name, ()))
 
     def price(metric: str, by: Sequence[str], column: str = "price") -> Callable[[], pd.DataFrame]:
         return fetch(metric, lambda some: hourly_price(metric, label, some, by), column, by)
@@ -87,23 +96,23 @@ def fetch_raw_metrics(
     node, volume_names = [NODE_LABEL], [VOLUME_LABEL, VOLUME_NAME_LABEL]
     used_cpu = CPU_USAGE_METRIC
     calls = dict(
-        cpu_allocation=present(CPU_ALLOCATION, "cores"),
-        ram_allocation=present(RAM_ALLOCATION, "bytes"),
-        pvc_allocation=present(PVC_ALLOCATION, "bytes"),
+        cpu_allocation=present("cpu_allocation", "cores"),
+        ram_allocation=present("ram_allocation", "bytes"),
+        pvc_allocation=present("pvc_allocation", "bytes"),
         cpu_price=price(CPU_PRICE_METRIC, node),
         ram_price=price(RAM_PRICE_METRIC, node),
         pv_price=price(PV_PRICE_METRIC, volume_names),
-        load_balancer=present(LOAD_BALANCERS, "cost"),
+        load_balancer=present("load_balancer", "cost"),
         cpu_usage=fetch(used_cpu, lambda some: hourly_counter_rate(used_cpu, label, some, USAGE_IDENTITY,
                                                                    REAL_CONTAINERS, IN_NAMESPACE),
                         "cores", IN_NAMESPACE),
-        ram_usage=present(WORKING_SET, "bytes"),
-        gpu_allocation=present(GPU_ALLOCATION, "gpus"),
+        ram_usage=present("ram_usage", "bytes"),
+        gpu_allocation=present("gpu_allocation", "gpus"),
         gpu_price=price(GPU_PRICE_METRIC, node),
-        cpu_capacity=present(CPU_CAPACITY, "cores"),
-        ram_capacity=present(RAM_CAPACITY, "bytes"),
-        gpu_capacity=present(GPU_CAPACITY, "gpus"),
-        pv_capacity=present(PV_CAPACITY, "bytes"),
+        cpu_capacity=present("cpu_capacity", "cores"),
+        ram_capacity=present("ram_capacity", "bytes"),
+        gpu_capacity=present("gpu_capacity", "gpus"),
+        pv_capacity=present("pv_capacity", "bytes"),
         management=price(MANAGEMENT_COST_METRIC, [CLUSTER_LABEL], "cost"),
     )
     asked = {name: call for name, call in calls.items() if name not in absent}

@@ -24,8 +24,10 @@ import pytest
 from etl.config import load_settings
 from etl.demo.prometheus import SampleSeries
 from etl.model import HourRange
+from etl.source.exporter import fetch_exporter_answer
 from etl.source.fetch import fetch_hourly
-from etl.source.plain import clean_columns, exporter_coverage_plain, exporter_gauge_plain
+from etl.source.hold import fetch_presence
+from etl.source.plain import clean_accounts, exporter_checked, exporter_coverage_plain, exporter_gauge_plain
 from etl.source.promql import (
     EXPORTER_GROUPING,
     EXPORTER_HEALTH_METRIC,
@@ -33,6 +35,7 @@ from etl.source.promql import (
     exporter_coverage,
     exporter_gauge,
 )
+from etl.source.raw import CPU_ALLOCATION
 from etl.source.thanos import ThanosClient
 from tests.support.datasets import MINUTE, P, hour, scrapes
 
@@ -82,7 +85,8 @@ def coverage(client: ThanosClient, account: str, plain: bool) -> pd.DataFrame:
 
 
 def test_a_clean_chunk_is_asked_plainly_and_gives_the_same_figures(client: ThanosClient) -> None:
-    assert clean_columns(client, GAUGES, "tenant_id", [CLEAN], HOURS) == set(GAUGES)
+    checked = exporter_checked(GAUGES)
+    assert clean_accounts(client, checked, "tenant_id", [CLEAN], HOURS) == {column: {CLEAN} for column in GAUGES}
     plain, full = gauge(client, CLEAN, plain=True), gauge(client, CLEAN, plain=False)
     pd.testing.assert_frame_equal(plain, full)  # every hour, to the last bit
     assert list(full["total_cost"]) == [3.0] * 24  # (30 x 2 + 30 x 4) / 60
@@ -93,8 +97,9 @@ def test_a_clean_chunk_is_asked_plainly_and_gives_the_same_figures(client: Thano
 
 @pytest.mark.parametrize("account", [COPIES, BEFORE])
 def test_copies_or_a_bad_sample_held_into_the_chunk_keep_the_full_form(client: ThanosClient, account: str) -> None:
-    assert clean_columns(client, GAUGES, "tenant_id", [account], HOURS) == {"cpu_cost"}  # no cpu_cost: clean
-    assert clean_columns(client, GAUGES, "tenant_id", [CLEAN, account], HOURS) == {"cpu_cost"}
+    # no cpu_cost series: clean
+    clean = clean_accounts(client, exporter_checked(GAUGES), "tenant_id", [account], HOURS)
+    assert clean == {"total_cost": set(), "cpu_cost": {account}}
     full = gauge(client, account, plain=False)
     assert not gauge(client, account, plain=True).equals(full)  # what the check prevents
     if account == COPIES:
@@ -105,9 +110,96 @@ def test_copies_or_a_bad_sample_held_into_the_chunk_keep_the_full_form(client: T
 
 
 def test_a_failed_scrape_keeps_the_full_form_for_every_gauge(client: ThanosClient) -> None:
-    assert clean_columns(client, GAUGES, "tenant_id", [DEGRADED], HOURS) == set()
-    assert clean_columns(client, GAUGES, "tenant_id", [CLEAN, DEGRADED], HOURS) == set()
+    clean = clean_accounts(client, exporter_checked(GAUGES), "tenant_id", [DEGRADED], HOURS)
+    assert clean == {column: set() for column in GAUGES}
     minutes = coverage(client, DEGRADED, plain=False)
     hour_10 = minutes[minutes["hour_start"] == pd.Timestamp(hour(DAY, 10), unit="s", tz="UTC")]
     assert dict(zip(hour_10[MINUTES_LABEL], hour_10["minutes"], strict=True)) == {"healthy": 30.0, "unhealthy": 30.0}
     assert not coverage(client, DEGRADED, plain=True).equals(minutes)
+
+
+class Recording(ThanosClient):
+    """The client, keeping the text of every range query it sends."""
+
+    sent: list[str]
+
+    def query_range(self, query: str, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.sent.append(query)
+        return super().query_range(query, *args, **kwargs)
+
+
+def test_each_account_of_a_batch_is_checked_on_its_own(client: ThanosClient) -> None:
+    # Copies in one account (an exporter restart anywhere in a batch's chunk, common in a fleet) keep
+    # the full form for that account only; before, the whole batch lost the plain form for the gauge.
+    batch = [CLEAN, COPIES, DEGRADED]
+    assert clean_accounts(client, exporter_checked(GAUGES), "tenant_id", batch, HOURS) == {"total_cost": {CLEAN},
+                                                                          "cpu_cost": {CLEAN, COPIES}}
+    recording = Recording(client._settings)
+    recording.sent = []
+    answer = fetch_exporter_answer(recording, "tenant_id", batch, HOURS, False)
+    plain_total = [query for query in recording.sent if query.startswith(f"avg_over_time({GAUGES['total_cost']}{{")]
+    assert len(plain_total) == 1 and CLEAN in plain_total[0] and COPIES not in plain_total[0]
+    # the same figures as the full forms for all three: CLEAN 3 $, COPIES 3 $, DEGRADED 1 $ an hour
+    full = pd.concat([gauge(client, account, plain=False) for account in batch], ignore_index=True)
+    got = answer.gauges.dropna(subset=["total_cost"])
+
+    def figures(frame: pd.DataFrame) -> list[tuple[str, pd.Timestamp, float]]:
+        return sorted(zip(frame["cloud_account_id"].astype(str), frame["hour_start"], frame["total_cost"], strict=True))
+
+    assert figures(got) == figures(full)  # to the last bit
+    assert {account for account, _, _ in figures(got)} == set(batch) and len(got) == 3 * 24
+
+
+# Phase 1 (one more UTC day of the same Prometheus): container_cpu_allocation, scraped every minute.
+# - RAW_CLEAN on node n1: web/web-1 2 cores all day; short/short-1 1 core sampled from 10:20 to 10:39,
+#   its last sample held by the 5-minute lookback (no staleness marker): 25 of hour 10's minutes,
+#   short = 25 / 60 in hour 10; web 2 every hour.
+# - RAW_COPIES: app/app-1 reported by two OpenCost pods at once, 2 and 4 cores: each minute averages
+#   them, 3 an hour; per series the plain form would sum 2 + 4 = 6.
+RAW_DAY = date(2026, 6, 11)
+RAW_HOURS = HourRange.for_days(RAW_DAY, RAW_DAY)
+RAW_CLEAN, RAW_COPIES = "acct-plain-raw-clean", "acct-plain-raw-copies"
+
+
+def raw_dataset() -> list[SampleSeries]:
+    day = scrapes(hour(RAW_DAY, 0), hour(RAW_DAY, 24))
+    short = [(t, 1.0) for t in day if hour(RAW_DAY, 10) + 20 * MINUTE <= t < hour(RAW_DAY, 10) + 40 * MINUTE]
+
+    def box(account: str, pod: str, **extra: str) -> dict[str, str]:
+        return {"tenant_id": account, "namespace": pod.split("-")[0], "pod": pod, "container": "main", "node": "n1",
+                **extra}
+
+    return [
+        SampleSeries("container_cpu_allocation", box(RAW_CLEAN, "web-1"), [(t, 2.0) for t in day]),
+        SampleSeries("container_cpu_allocation", box(RAW_CLEAN, "short-1"), short),
+        *(SampleSeries("container_cpu_allocation", box(RAW_COPIES, "app-1", instance=f"opencost-{name}"),
+                       [(t, cores) for t in day]) for name, cores in (("a", 2.0), ("b", 4.0))),
+    ]
+
+
+@pytest.fixture(scope="module")
+def raw_client(prometheus_with) -> ThanosClient:  # type: ignore[no-untyped-def]
+    url = prometheus_with("plain-forms-raw", raw_dataset())
+    return ThanosClient(load_settings(environ={"THANOS_URL": url}).thanos)
+
+
+def test_phase_1_presence_sums_are_asked_plainly_per_clean_account(raw_client: ThanosClient) -> None:
+    batch = [RAW_CLEAN, RAW_COPIES]
+    checked = {"cpu_allocation": CPU_ALLOCATION.checked}
+    assert clean_accounts(raw_client, checked, "tenant_id", batch, RAW_HOURS, health=False) == {
+        "cpu_allocation": {RAW_CLEAN}}
+    recording = Recording(raw_client._settings)
+    recording.sent = []
+    plain = fetch_presence(recording, CPU_ALLOCATION, "cores", RAW_HOURS, "tenant_id", batch, clean={RAW_CLEAN})
+    full = fetch_presence(raw_client, CPU_ALLOCATION, "cores", RAW_HOURS, "tenant_id", batch)
+    assert any(query.startswith("sum by (tenant_id, node, namespace) (sum_over_time(container_cpu_allocation{")
+               and RAW_CLEAN in query and RAW_COPIES not in query for query in recording.sent)
+
+    def cores(frame: pd.DataFrame) -> dict[tuple[str, int, str], float]:
+        return {(str(row.cloud_account_id), row.hour_start.hour, str(row.namespace)): row.cores
+                for row in frame.itertuples()}
+
+    expected = {**{(RAW_CLEAN, h, "web"): 2.0 for h in range(24)},
+                (RAW_CLEAN, 10, "short"): 25 / 60, **{(RAW_COPIES, h, "app"): 3.0 for h in range(24)}}
+    assert cores(full) == pytest.approx(expected, rel=1e-12)
+    assert cores(plain) == pytest.approx(cores(full), rel=1e-12)  # the same terms in another order
