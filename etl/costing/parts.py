@@ -23,7 +23,7 @@ import pandas as pd
 from etl.costing.currency import require_one_currency
 from etl.costing.efficiency import combine_efficiencies
 from etl.costing.guard import check_nano
-from etl.costing.rollup import day_phase, join_resource_lists
+from etl.costing.rollup import day_phase, join_resource_lists, per_group
 from etl.model import (
     CLUSTERS_COLUMN,
     COMPONENT_COLUMNS,
@@ -58,9 +58,9 @@ def combine_parts(parts: pd.DataFrame, keys: Sequence[str] = KEY_COLUMNS, extra_
     combined[flags] = groups[flags].max()
     for column in ("default_priced_resources", CLUSTERS_COLUMN):
         if column in present:
-            combined[column] = groups[column].agg(join_resource_lists)
+            combined[column] = per_group(parts, groups, column, join_resource_lists)
     combined[CURRENCY_COLUMN] = groups[CURRENCY_COLUMN].first()
-    combined[PHASE_COLUMN] = groups[PHASE_COLUMN].agg(day_phase)
+    combined[PHASE_COLUMN] = per_group(parts, groups, PHASE_COLUMN, day_phase)
     combined = combined.join(combine_efficiencies(parts, keys))
     return combined.reset_index()[[*columns, *extra_sums]]
 
