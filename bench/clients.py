@@ -215,6 +215,12 @@ def naive(args: argparse.Namespace, counter: Counter) -> int:
 
 
 def tool(args: argparse.Namespace, counter: Counter) -> int:
+    try:
+        from etl.cli.memory import limit_allocator_caches
+    except ImportError:  # a checkout of before it (tool@src=DIR)
+        pass
+    else:
+        limit_allocator_caches()  # as the command line does first, before pandas loads
     from etl.cli import main
     from etl.source.thanos import ThanosClient
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from etl.cli.exits import EXIT_INTERRUPTED, error_exit_code, print_error
 from etl.cli.logs import configure_logging
+from etl.cli.memory import limit_allocator_caches
 from etl.cli.parser import parse_args
 from etl.errors import EtlError
 
@@ -23,6 +24,7 @@ log = logging.getLogger("etl")
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    limit_allocator_caches()  # before pandas loads (etl.config imports it)
     try:
         from etl.config import load_settings
 
