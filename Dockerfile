@@ -3,13 +3,12 @@
 #   docker build -t k8s-cost-etl:0.1.0 .
 #   docker run --rm -e THANOS_URL=... -e DATABASE_URL=... k8s-cost-etl:0.1.0 run
 #
-# Base image: pinned by version. To pin it by digest as well (recommended for production), look the
-# digest up where you can reach the registry and append it, e.g.
+# Base image: pinned by version and digest (python:3.11.13-slim-bookworm; the
+# digest found pinned for that tag in several independent public Dockerfiles; it could not be checked
+# against the registry from where this file was made). Check it, or move to a newer patch release, with
 #   docker buildx imagetools inspect python:3.11.13-slim-bookworm     # prints "Digest: sha256:..."
-#   docker build --build-arg PYTHON_IMAGE=python:3.11.13-slim-bookworm@sha256:<that digest> .
-# (or write it into the ARG below). The digest is not written here because it could not be looked
-# up where this file was made, and an invented one would be worse than none.
-ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
+# and write it below (or pass --build-arg PYTHON_IMAGE=python:<version>-slim-bookworm@sha256:<digest>).
+ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm@sha256:86adf8dbadc3d6e82ee5dd2c74bec2e1c2467cdad47886280501df722372d2e1
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
