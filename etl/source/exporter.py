@@ -18,7 +18,7 @@ from etl.model import (
     UNHEALTHY_MINUTES_COLUMN,
     HourRange,
 )
-from etl.source.fetch import AccountQuery, fetch_hourly, merge_columns
+from etl.source.fetch import fetch_hourly, merge_columns
 from etl.source.metrics import (
     EXPORTER_GROUPING,
     EXPORTER_METRICS,
@@ -28,7 +28,13 @@ from etl.source.metrics import (
     REAL_NAMESPACES,
 )
 from etl.source.parallel import fetch_concurrently
-from etl.source.plain import clean_accounts, exporter_checked, exporter_coverage_plain, exporter_gauge_plain
+from etl.source.plain import (
+    clean_accounts,
+    exporter_checked,
+    exporter_coverage_plain,
+    exporter_gauge_plain,
+    in_forms,
+)
 from etl.source.promql import MINUTES_LABEL, exporter_coverage, exporter_gauge
 from etl.source.thanos import ThanosClient
 
@@ -85,13 +91,6 @@ def fetch_exporter_answer(
     clean = clean_accounts(client, exporter_checked({column: EXPORTER_METRICS[column] for column in columns}),
                            account_label, accounts, hours)
 
-    def by_form(column: str, plain: Callable[[Sequence[str]], str], full: Callable[[Sequence[str]], str]
-                ) -> list[AccountQuery]:
-        """The column's query for its clean accounts in the plain form, for the others in the full one."""
-        asked = [(plain, [a for a in accounts if a in clean[column]]),
-                 (full, [a for a in accounts if a not in clean[column]])]
-        return [AccountQuery.of(form, some) for form, some in asked if some]
-
     def gauge_forms(metric: str) -> tuple[Callable[[Sequence[str]], str], Callable[[Sequence[str]], str]]:
         return (lambda some: exporter_gauge_plain(metric, account_label, some, trailing_24h),
                 lambda some: exporter_gauge(metric, account_label, some, trailing_24h))
@@ -99,11 +98,13 @@ def fetch_exporter_answer(
     census: list[pd.DataFrame] = []
     calls = [(column, partial(fetch_hourly, client, query, column, hours, account_label, EXPORTER_GROUPING,
                               EXPORTER_METRICS[column], census))
-             for column in columns for query in by_form(column, *gauge_forms(EXPORTER_METRICS[column]))]
+             for column in columns
+             for query in in_forms(accounts, clean[column], *gauge_forms(EXPORTER_METRICS[column]))]
     calls += [("minutes", partial(fetch_hourly, client, query, "minutes", hours, account_label,
                                   [*EXPORTER_GROUPING, MINUTES_LABEL], EXPORTER_PRESENCE_METRIC))
-              for query in by_form(EXPORTER_PRESENCE_COLUMN, lambda some: exporter_coverage_plain(account_label, some),
-                                   lambda some: exporter_coverage(account_label, some))]
+              for query in in_forms(accounts, clean[EXPORTER_PRESENCE_COLUMN],
+                                    lambda some: exporter_coverage_plain(account_label, some),
+                                    lambda some: exporter_coverage(account_label, some))]
     answers = fetch_concurrently([call for _, call in calls], client.max_concurrent_queries)
     per_column: dict[str, list[pd.DataFrame]] = {}
     for (column, _), answer in zip(calls, answers, strict=True):

@@ -32,10 +32,11 @@ float, far below a nano-dollar). Held queries (etl.source.hold) keep the full fo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from etl.model import HourRange
+from etl.source.fetch import AccountQuery
 from etl.source.metrics import EXPORTER_GROUPING, EXPORTER_HEALTH_METRIC, EXPORTER_PRESENCE_METRIC
 from etl.source.promql import HOUR_MINUTES, MINUTES_LABEL, MINUTES_PER_HOUR, account_selector, present_in_hour
 from etl.source.thanos import QueryTooLargeError, ThanosClient
@@ -128,3 +129,13 @@ def clean_accounts(client: ThanosClient, checked: Mapping[str, Checked], account
         unclean.setdefault(labels.get(CHECK_LABEL, ""), set()).add(labels.get(account_label, ""))
     degraded = unclean.get(HEALTH, set())
     return {column: set(accounts) - degraded - unclean.get(column, set()) for column in checked}
+
+
+def in_forms(accounts: Sequence[str], clean: Collection[str], plain: Callable[[Sequence[str]], str],
+             full: Callable[[Sequence[str]], str]) -> list[AccountQuery]:
+    """The queries of ``accounts``: the ``plain`` form for those in ``clean``, the ``full`` one for the
+    others (the full one alone when there is no account: it then asks nothing)."""
+    plain_accounts = [account for account in accounts if account in clean]
+    full_accounts = [account for account in accounts if account not in clean]
+    queries = [AccountQuery.of(plain, plain_accounts)] if plain_accounts else []
+    return queries + ([AccountQuery.of(full, full_accounts)] if full_accounts or not plain_accounts else [])
