@@ -1,4 +1,4 @@
-"""Plain forms of the exporter's hourly queries, and the check of a chunk that allows them.
+"""Plain forms of the hourly queries (exporter gauges, Phase 1 presence sums), and the check that allows them.
 
 The exporter's hourly figures (etl.source.promql.exporter_gauge, exporter_coverage) are one-minute
 subqueries over an expression: the gauge filtered to amounts (``>= 0 < Inf``), its copies averaged
@@ -29,7 +29,6 @@ sums over the minutes is the sum over the minutes of the sums over the workloads
 float, far below a nano-dollar). Held queries (etl.source.hold) keep the full form.
 """
 
-
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -38,7 +37,7 @@ from dataclasses import dataclass
 from etl.model import HourRange
 from etl.source.fetch import AccountQuery
 from etl.source.metrics import EXPORTER_GROUPING, EXPORTER_HEALTH_METRIC, EXPORTER_PRESENCE_METRIC
-from etl.source.promql import HOUR_MINUTES, MINUTES_LABEL, MINUTES_PER_HOUR, account_selector, present_in_hour
+from etl.source.promql import HOUR_MINUTES, MINUTES_LABEL, MINUTES_PER_HOUR, present_in_hour, series_selector
 from etl.source.thanos import QueryTooLargeError, ThanosClient
 
 CHECK_LABEL = "etl_unclean"
@@ -62,11 +61,6 @@ def exporter_checked(metrics: Mapping[str, str]) -> dict[str, Checked]:
     return {column: Checked(metric, EXPORTER_GROUPING) for column, metric in metrics.items()}
 
 
-def _series(metric: str, account_label: str, accounts: Sequence[str], extra_matchers: str = "") -> str:
-    matchers = account_selector(account_label, accounts) + (f", {extra_matchers}" if extra_matchers else "")
-    return f"{metric}{{{matchers}}}"
-
-
 def unclean_check(checked: Mapping[str, Checked], account_label: str, accounts: Sequence[str], minutes: int,
                   health: bool = True) -> str:
     """Instant query: per account, a series (CHECK_LABEL = column) per metric of ``checked`` that,
@@ -76,14 +70,14 @@ def unclean_check(checked: Mapping[str, Checked], account_label: str, accounts: 
     window = f"[{minutes}m]"
     parts = []
     for column, metric in checked.items():
-        selector = f"{_series(metric.metric, account_label, accounts, metric.extra_matchers)}{window}"
+        selector = f"{series_selector(metric.metric, account_label, accounts, metric.extra_matchers)}{window}"
         grouping = ", ".join([account_label, *metric.per_series])
         not_money = (f"count by ({account_label}) (count_over_time({selector}) unless "
                      f"(sum_over_time({selector}) < Inf and min_over_time({selector}) >= 0))")
         copies = f"count by ({account_label}) (count by ({grouping}) (count_over_time({selector})) > 1)"
         parts.append(f'label_replace({not_money} or {copies}, "{CHECK_LABEL}", "{column}", "", "")')
     if health:
-        health_gauge = _series(EXPORTER_HEALTH_METRIC, account_label, accounts)
+        health_gauge = series_selector(EXPORTER_HEALTH_METRIC, account_label, accounts)
         parts.append(f'label_replace(count by ({account_label}) (min_over_time({health_gauge}{window}) <= 0), '
                      f'"{CHECK_LABEL}", "{HEALTH}", "", "")')
     return " or ".join(parts)
@@ -93,7 +87,7 @@ def presence_sum_plain(metric: str, account_label: str, accounts: Sequence[str],
                        extra_matchers: str = "") -> str:
     """etl.source.promql.hourly_presence_sum (the lookback) for accounts with one series per workload
     and only money: the sum over the series of their sums over the hour's minutes."""
-    selector = _series(metric, account_label, accounts, extra_matchers)
+    selector = series_selector(metric, account_label, accounts, extra_matchers)
     grouping = ", ".join([account_label, *by])
     return (f"sum by ({grouping}) (sum_over_time({selector}{HOUR_MINUTES})) / {MINUTES_PER_HOUR} "
             f"and on ({grouping}) {present_in_hour(selector, grouping)}")
@@ -102,13 +96,13 @@ def presence_sum_plain(metric: str, account_label: str, accounts: Sequence[str],
 def exporter_gauge_plain(metric: str, account_label: str, accounts: Sequence[str], trailing_24h: bool) -> str:
     """etl.source.promql.exporter_gauge for a clean gauge: per series (= per cluster)."""
     function = "last_over_time" if trailing_24h else "avg_over_time"
-    return f"{function}({_series(metric, account_label, accounts)}{HOUR_MINUTES})"
+    return f"{function}({series_selector(metric, account_label, accounts)}{HOUR_MINUTES})"
 
 
 def exporter_coverage_plain(account_label: str, accounts: Sequence[str]) -> str:
     """etl.source.promql.exporter_coverage for a clean presence gauge without failed scrapes: every
     minute with a value is healthy, none is not."""
-    selector = _series(EXPORTER_PRESENCE_METRIC, account_label, accounts)
+    selector = series_selector(EXPORTER_PRESENCE_METRIC, account_label, accounts)
     grouping = ", ".join([account_label, *EXPORTER_GROUPING])
     minutes = f"count_over_time({selector}{HOUR_MINUTES}) and on ({grouping}) {present_in_hour(selector, grouping)}"
     return f'label_replace({minutes}, "{MINUTES_LABEL}", "healthy", "", "")'

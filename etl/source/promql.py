@@ -119,7 +119,7 @@ def account_selector(account_label: str, accounts: Sequence[str]) -> str:
     return f"{account_label}=~{promql_string(alternatives)}"
 
 
-def _selector(metric: str, account_label: str, accounts: Sequence[str], extra_matchers: str = "") -> str:
+def series_selector(metric: str, account_label: str, accounts: Sequence[str], extra_matchers: str = "") -> str:
     matchers = account_selector(account_label, accounts)
     return f"{metric}{{{matchers}, {extra_matchers}}}" if extra_matchers else f"{metric}{{{matchers}}}"
 
@@ -144,7 +144,7 @@ def with_census(value: str, selector: str, account_label: str) -> str:
 
 def _unhealthy(account_label: str, accounts: Sequence[str]) -> str:
     """1 per cluster at each instant its exporter reports a failed scrape of its source."""
-    health = _selector(EXPORTER_HEALTH_METRIC, account_label, accounts)
+    health = series_selector(EXPORTER_HEALTH_METRIC, account_label, accounts)
     return f"min by ({account_label}, {CLUSTER_LABEL}) ({health}) == 0"
 
 
@@ -159,7 +159,7 @@ def exporter_gauge(metric: str, account_label: str, accounts: Sequence[str], tra
     and are averaged; clusters are kept apart (etl.costing.parts sums them). A minute is healthy
     unless the cluster's exporter reported ``scrape_success`` 0 at it (no health gauge: healthy).
     """
-    selector = _selector(metric, account_label, accounts, extra_matchers)
+    selector = series_selector(metric, account_label, accounts, extra_matchers)
     per_cluster = _grouping(account_label, by)
     healthy = (f"avg by ({per_cluster}) ({selector} {FINITE}) unless on ({account_label}, {CLUSTER_LABEL}) "
                f"({_unhealthy(account_label, accounts)})")
@@ -171,7 +171,7 @@ def exporter_coverage(account_label: str, accounts: Sequence[str]) -> str:
     """Per account, cluster and currency, for hours holding a real sample of the presence gauge:
     its minutes with a value while the exporter was healthy and while it reported failed scrapes,
     marked ``MINUTES_LABEL`` = "healthy" / "unhealthy"."""
-    selector = _selector(EXPORTER_PRESENCE_METRIC, account_label, accounts)
+    selector = series_selector(EXPORTER_PRESENCE_METRIC, account_label, accounts)
     per_cluster = _grouping(account_label, EXPORTER_GROUPING)
     valued = f"group by ({per_cluster}) ({selector} {FINITE})"
     present = present_in_hour(selector, per_cluster)
@@ -187,7 +187,7 @@ def exporter_coverage(account_label: str, accounts: Sequence[str]) -> str:
 def hourly_price(metric: str, account_label: str, accounts: Sequence[str], by: Sequence[str]) -> str:
     """Per account and ``by`` labels (a node or volume): the price averaged over the hour's minutes
     that have one, copies averaged minute by minute; 0, negative and non-finite samples are no price."""
-    selector = _selector(metric, account_label, accounts)
+    selector = series_selector(metric, account_label, accounts)
     grouping = _grouping(account_label, by)
     value = f"avg_over_time((avg by ({grouping}) ({selector} {PRICE})){HOUR_MINUTES})"
     return with_census(value, selector, account_label)
@@ -208,7 +208,7 @@ def hourly_presence_sum(
     OpenCost changes its ``instance`` label; an HA pair) are averaged minute by minute. Groups
     without a real sample in the hour (a tail only) are left out. Each sample is held for the
     lookback, with the census; or, given ``hold_minutes``, for that long, without it (see Holds)."""
-    selector = _selector(metric, account_label, accounts, extra_matchers)
+    selector = series_selector(metric, account_label, accounts, extra_matchers)
     held = selector if hold_minutes is None else f"last_over_time({selector}[{hold_minutes}m])"
     grouping = _grouping(account_label, by)
     per_workload = _grouping(account_label, [*by, *(label for label in identity if label not in by)])
@@ -221,7 +221,7 @@ def hourly_presence_sum(
 def sampling_density(metric: str, account_label: str, accounts: Sequence[str], extra_matchers: str = "") -> str:
     """Per account: the most samples one series of ``metric`` has in the hour and the hour before,
     or DENSE_SAMPLES if more: one series has a burst there (a short-lived pod scraped every minute)."""
-    selector = _selector(metric, account_label, accounts, extra_matchers)
+    selector = series_selector(metric, account_label, accounts, extra_matchers)
     window, tiles = BURST_WINDOWS
     burst = f"(max_over_time(count_over_time({selector}{window}){tiles}) >= {BURST_SAMPLES}) * 0 + {DENSE_SAMPLES}"
     parts = [f"label_replace({value}, \"{PROBE_LABEL}\", \"{name}\", \"\", \"\")"
@@ -240,7 +240,7 @@ def hourly_counter_rate(
     extrapolates the increase it sees to the window's edges (up to 1.1 sample intervals, or half an
     interval) and handles resets. A non-finite sample makes the account's hour NaN, which
     etl.source.fetch drops with a warning: the efficiency is then unknown, never a guess."""
-    selector = _selector(metric, account_label, accounts, extra_matchers)
+    selector = series_selector(metric, account_label, accounts, extra_matchers)
     grouping = _grouping(account_label, by)
     value = f"sum by ({grouping}) (max by ({_grouping(account_label, identity)}) (rate({selector}{HOUR_SAMPLES})))"
     return with_census(value, selector, account_label)
