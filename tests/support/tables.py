@@ -67,8 +67,8 @@ def runs(engine: Engine) -> list[dict[str, object]]:
 def wipe(engine: Engine) -> None:
     """Empty every table the tool writes (costs, run log, account state, backfill progress)."""
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE k8s_hourly_costs, k8s_daily_costs, etl_backfill_chunks, "
-                                "etl_account_state, etl_runs"))
+        connection.execute(text("TRUNCATE k8s_hourly_costs, k8s_daily_costs, k8s_namespace_hourly_costs, "
+                                "k8s_namespace_daily_costs, etl_backfill_chunks, etl_account_state, etl_runs"))
 
 
 def namespace_daily_rows(engine: Engine) -> dict[tuple[str, date, str], dict[str, Any]]:
