@@ -72,10 +72,14 @@ def unclean_check(checked: Mapping[str, Checked], account_label: str, accounts: 
     for column, metric in checked.items():
         selector = f"{series_selector(metric.metric, account_label, accounts, metric.extra_matchers)}{window}"
         grouping = ", ".join([account_label, *metric.per_series])
-        not_money = (f"count by ({account_label}) (count_over_time({selector}) unless "
-                     f"(sum_over_time({selector}) < Inf and min_over_time({selector}) >= 0))")
-        copies = f"count by ({account_label}) (count by ({grouping}) (count_over_time({selector})) > 1)"
-        parts.append(f'label_replace({not_money} or {copies}, "{CHECK_LABEL}", "{column}", "", "")')
+        # Two passes over the window's samples (Prometheus does not share work between the parts of
+        # a query, and this check is a large share of a batch's query time): per series 1, or 2
+        # when its sum is NaN or infinite (a NaN or infinite sample); summed per combination, over
+        # 1 means copies or such a sample. A negative sample (or -Inf) shows in the minimum.
+        copies_or_not_finite = f"sum by ({grouping}) (2 - (sum_over_time({selector}) < bool Inf)) > 1"
+        negative = f"min_over_time({selector}) < 0"
+        unclean = f"count by ({account_label}) ({copies_or_not_finite} or {negative})"
+        parts.append(f'label_replace({unclean}, "{CHECK_LABEL}", "{column}", "", "")')
     if health:
         health_gauge = series_selector(EXPORTER_HEALTH_METRIC, account_label, accounts)
         parts.append(f'label_replace(count by ({account_label}) (min_over_time({health_gauge}{window}) <= 0), '

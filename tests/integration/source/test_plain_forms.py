@@ -12,10 +12,13 @@ each see the sample of their own minute), cluster c1 in USD unless said.
   minutes out (hour 0 = its 57 minutes at 1 $/h = 1 $), the plain form would average -5 into them
   ((3 x -5 + 57 x 1) / 60 = 0.7 $).
 - DEGRADED: total_cost 1 $/h; health 0 at 10:00-10:29: those minutes are not healthy.
+- NAN, INF, MINUS_INF: total_cost 1 $/h with one sample at 12:30 of NaN, +Inf or -Inf: not money,
+  which the full form leaves out and the plain form would not.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import pandas as pd
@@ -42,6 +45,7 @@ from tests.support.datasets import MINUTE, P, hour, scrapes
 DAY = date(2026, 6, 10)
 HOURS = HourRange.for_days(DAY, DAY)
 CLEAN, COPIES, BEFORE, DEGRADED = "acct-plain-clean", "acct-plain-copies", "acct-plain-before", "acct-plain-degraded"
+NOT_MONEY = {"acct-plain-nan": math.nan, "acct-plain-inf": math.inf, "acct-plain-minus-inf": -math.inf}
 GAUGES = {"total_cost": P + "total_cost", "cpu_cost": P + "cpu_cost"}
 
 
@@ -63,6 +67,8 @@ def dataset() -> list[SampleSeries]:
         SampleSeries(P + "total_cost", cluster(DEGRADED), [(t, 1.0) for t in day]),
         SampleSeries(EXPORTER_HEALTH_METRIC, cluster(DEGRADED),
                      [(t, 0.0 if hour(DAY, 10) <= t < hour(DAY, 10) + 1800 else 1.0) for t in day]),
+        *(SampleSeries(P + "total_cost", cluster(account), [(t, bad if t == hour(DAY, 12) + 1800 else 1.0) for t in day])
+          for account, bad in NOT_MONEY.items()),
     ]
 
 
@@ -107,6 +113,15 @@ def test_copies_or_a_bad_sample_held_into_the_chunk_keep_the_full_form(client: T
     else:
         assert list(full["total_cost"]) == [1.0] * 24  # the -5 held into hour 0 left out
         assert gauge(client, account, plain=True)["total_cost"].iloc[0] == pytest.approx(0.7)
+
+
+@pytest.mark.parametrize("account", list(NOT_MONEY))
+def test_a_sample_that_is_not_money_keeps_the_full_form(client: ThanosClient, account: str) -> None:
+    clean = clean_accounts(client, exporter_checked(GAUGES), "tenant_id", [account], HOURS)
+    assert clean == {"total_cost": set(), "cpu_cost": {account}}
+    full = gauge(client, account, plain=False)
+    assert list(full["total_cost"]) == [1.0] * 24  # the bad minute left out of hour 12
+    assert not gauge(client, account, plain=True).equals(full)  # what the check prevents
 
 
 def test_a_failed_scrape_keeps_the_full_form_for_every_gauge(client: ThanosClient) -> None:
