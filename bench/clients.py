@@ -87,7 +87,7 @@ def spec(accounts: list[str]) -> dict[str, Any]:
     # The same gauges in the tool's own query forms for all accounts at once: each gauge's
     # time-weighted hour and the exporter's healthy minutes, in the plain forms the tool asks for a
     # chunk it holds clean, as the fleet's are (etl.source.plain; without its check query).
-    tool_form = {column: plain.exporter_gauge_plain(metric, ACCOUNT, [], trailing_24h=False)
+    tool_form = {column: plain.gauge_plain(metric, ACCOUNT, [], trailing_24h=False)
                  for column, metric in q.EXPORTER_METRICS.items()}
     tool_form["scrape_success"] = plain.exporter_coverage_plain(ACCOUNT, [])
     return {"accounts": accounts, "exporter": exporter, "exporter_tool_form": tool_form, "raw": raw,

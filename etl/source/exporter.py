@@ -32,7 +32,7 @@ from etl.source.plain import (
     clean_accounts,
     exporter_checked,
     exporter_coverage_plain,
-    exporter_gauge_plain,
+    gauge_plain,
     in_forms,
 )
 from etl.source.promql import MINUTES_LABEL, exporter_coverage, exporter_gauge
@@ -92,7 +92,7 @@ def fetch_exporter_answer(
                            account_label, accounts, hours)
 
     def gauge_forms(metric: str) -> tuple[Callable[[Sequence[str]], str], Callable[[Sequence[str]], str]]:
-        return (lambda some: exporter_gauge_plain(metric, account_label, some, trailing_24h),
+        return (lambda some: gauge_plain(metric, account_label, some, trailing_24h),
                 lambda some: exporter_gauge(metric, account_label, some, trailing_24h))
 
     census: list[pd.DataFrame] = []

@@ -30,7 +30,7 @@ import pandas as pd
 
 from etl.model import ACCOUNT_COLUMN, HOUR, KEY_COLUMNS, HourRange
 from etl.source.fetch import AccountQuery, fetch_hourly
-from etl.source.plain import Checked, in_forms, presence_sum_plain
+from etl.source.plain import Checked, fetch_in_forms, presence_sum_plain
 from etl.source.promql import (
     DENSE_SAMPLES,
     DENSITY_WINDOW_MINUTES,
@@ -96,10 +96,8 @@ def fetch_presence(client: ThanosClient, presence: Presence, column: str, hours:
     density = fetch_hourly(client, probe, "samples", hours, label, (), metric)
     holds = density.assign(**{HOLD_COLUMN: density["samples"].map(hold_minutes)}).dropna(subset=[HOLD_COLUMN])
     # the lookback query: in the plain form for the ``clean`` accounts (etl.source.plain), the full one for the others
-    queries = in_forms(accounts, clean, lambda some: presence.plain_query(label, some),
-                       lambda some: presence.query(label, some, None))
-    answers = [fetch_hourly(client, query, column, hours, label, by, metric) for query in queries]
-    figures = pd.concat([answer for answer in answers if not answer.empty] or answers[:1], ignore_index=True)
+    figures = fetch_in_forms(client, accounts, clean, lambda some: presence.plain_query(label, some),
+                             lambda some: presence.query(label, some, None), column, hours, label, by, metric)
     if holds.empty:
         return figures
     parts = [_keyed(figures, holds, keep=False)]

@@ -27,6 +27,11 @@ not money in the window: the average of one copy is that copy, and a sum over th
 sums over the minutes is the sum over the minutes of the sums over the workloads
 (``presence_sum_plain``; the same terms added in another order, so equal up to the last bits of a
 float, far below a nano-dollar). Held queries (etl.source.hold) keep the full form.
+
+Phase 1's prices (etl.source.promql.hourly_price: per minute, the copies of a node's or volume's
+price averaged, 0 and what is not money left out) have the exporter gauges' plain form, for an
+account whose price metric has one series per node (or volume) and only positive amounts in the
+window (``Checked.positive``: a 0 is no price).
 """
 
 from __future__ import annotations
@@ -34,8 +39,10 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
+import pandas as pd
+
 from etl.model import HourRange
-from etl.source.fetch import AccountQuery
+from etl.source.fetch import AccountQuery, fetch_hourly
 from etl.source.metrics import EXPORTER_GROUPING, EXPORTER_HEALTH_METRIC, EXPORTER_PRESENCE_METRIC
 from etl.source.promql import HOUR_MINUTES, MINUTES_LABEL, MINUTES_PER_HOUR, present_in_hour, series_selector
 from etl.source.thanos import QueryTooLargeError, ThanosClient
@@ -54,6 +61,7 @@ class Checked:
     metric: str
     per_series: tuple[str, ...]
     extra_matchers: str = ""
+    positive: bool = False  # a 0 is not an amount either (a price)
 
 
 def exporter_checked(metrics: Mapping[str, str]) -> dict[str, Checked]:
@@ -65,7 +73,8 @@ def unclean_check(checked: Mapping[str, Checked], account_label: str, accounts: 
                   health: bool = True) -> str:
     """Instant query: per account, a series (CHECK_LABEL = column) per metric of ``checked`` that,
     within the last ``minutes``, has a sample that is not money (NaN, infinite, negative: as the
-    census counts them) or two series of one ``per_series`` combination; and, with ``health``, one
+    census counts them; 0 too if ``positive``) or two series of one ``per_series`` combination;
+    and, with ``health``, one
     (CHECK_LABEL = HEALTH) when its exporter's health gauge is 0 (or less) there."""
     window = f"[{minutes}m]"
     parts = []
@@ -77,7 +86,7 @@ def unclean_check(checked: Mapping[str, Checked], account_label: str, accounts: 
         # when its sum is NaN or infinite (a NaN or infinite sample); summed per combination, over
         # 1 means copies or such a sample. A negative sample (or -Inf) shows in the minimum.
         copies_or_not_finite = f"sum by ({grouping}) (2 - (sum_over_time({selector}) < bool Inf)) > 1"
-        negative = f"min_over_time({selector}) < 0"
+        negative = f"min_over_time({selector}) {'<=' if metric.positive else '<'} 0"
         unclean = f"count by ({account_label}) ({copies_or_not_finite} or {negative})"
         parts.append(f'label_replace({unclean}, "{CHECK_LABEL}", "{column}", "", "")')
     if health:
@@ -97,8 +106,9 @@ def presence_sum_plain(metric: str, account_label: str, accounts: Sequence[str],
             f"and on ({grouping}) {present_in_hour(selector, grouping)}")
 
 
-def exporter_gauge_plain(metric: str, account_label: str, accounts: Sequence[str], trailing_24h: bool) -> str:
-    """etl.source.promql.exporter_gauge for a clean gauge: per series (= per cluster)."""
+def gauge_plain(metric: str, account_label: str, accounts: Sequence[str], trailing_24h: bool = False) -> str:
+    """etl.source.promql.exporter_gauge for a clean gauge (per series = per cluster), and
+    etl.source.promql.hourly_price for a clean price (per series = per node or volume)."""
     function = "last_over_time" if trailing_24h else "avg_over_time"
     return f"{function}({series_selector(metric, account_label, accounts)}{HOUR_MINUTES})"
 
@@ -127,6 +137,15 @@ def clean_accounts(client: ThanosClient, checked: Mapping[str, Checked], account
         unclean.setdefault(labels.get(CHECK_LABEL, ""), set()).add(labels.get(account_label, ""))
     degraded = unclean.get(HEALTH, set())
     return {column: set(accounts) - degraded - unclean.get(column, set()) for column in checked}
+
+
+def fetch_in_forms(client: ThanosClient, accounts: Sequence[str], clean: Collection[str],
+                   plain: Callable[[Sequence[str]], str], full: Callable[[Sequence[str]], str], column: str,
+                   hours: HourRange, account_label: str, by: Sequence[str], metric: str) -> pd.DataFrame:
+    """etl.source.fetch.fetch_hourly of ``accounts``, in the plain form for those in ``clean``."""
+    answers = [fetch_hourly(client, query, column, hours, account_label, by, metric)
+               for query in in_forms(accounts, clean, plain, full)]
+    return pd.concat([answer for answer in answers if not answer.empty] or answers[:1], ignore_index=True)
 
 
 def in_forms(accounts: Sequence[str], clean: Collection[str], plain: Callable[[Sequence[str]], str],

@@ -4,12 +4,14 @@ One query per metric for all accounts per time chunk (like exporter.py); allocat
 (account, node or volume, namespace), capacity and prices per (account, node or volume), so that
 etl.costing.raw can join them and spot missing prices. Presence-weighted metrics (allocations,
 capacity, the working set, load balancers) go through etl.source.hold: a probe of their sampling
-first, and one more query per hold of sparser series.
+first, and one more query per hold of sparser series. Presences and prices are asked in their plain
+forms (etl.source.plain) for the accounts that one check finds clean.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from functools import partial
 
 import pandas as pd
@@ -42,7 +44,7 @@ from etl.source.metrics import (
     USAGE_IDENTITY,
 )
 from etl.source.parallel import fetch_concurrently
-from etl.source.plain import clean_accounts
+from etl.source.plain import Checked, clean_accounts, fetch_in_forms, gauge_plain
 from etl.source.promql import hourly_counter_rate, hourly_price
 from etl.source.thanos import ThanosClient
 
@@ -67,6 +69,27 @@ PRESENCES = dict(cpu_allocation=CPU_ALLOCATION, ram_allocation=RAM_ALLOCATION, g
                  pv_capacity=PV_CAPACITY)
 
 
+@dataclass(frozen=True)
+class Price:
+    """A price (or fee) metric, averaged per account and ``by`` labels (etl.source.promql.hourly_price)."""
+
+    metric: str
+    by: tuple[str, ...]
+    column: str = "price"
+
+    @property
+    def checked(self) -> Checked:
+        """What etl.source.plain checks before the plain form: one series per ``by``, all positive."""
+        return Checked(self.metric, self.by, positive=True)
+
+
+NODE, VOLUME_NAMES = (NODE_LABEL,), (VOLUME_LABEL, VOLUME_NAME_LABEL)
+# RawMetrics' frame -> its price
+PRICES = dict(cpu_price=Price(CPU_PRICE_METRIC, NODE), ram_price=Price(RAM_PRICE_METRIC, NODE),
+              pv_price=Price(PV_PRICE_METRIC, VOLUME_NAMES), gpu_price=Price(GPU_PRICE_METRIC, NODE),
+              management=Price(MANAGEMENT_COST_METRIC, (CLUSTER_LABEL,), "cost"))
+
+
 def fetch_raw_metrics(
     client: ThanosClient, account_label: str, accounts: Sequence[str], hours: HourRange, absent: Collection[str] = ()
 ) -> RawMetrics:
@@ -78,42 +101,45 @@ def fetch_raw_metrics(
         # answers its empty frame without a request.
         hours = HourRange(hours.start, hours.start)
 
-    def fetch(metric: str, query: Callable[[Sequence[str]], str], column: str,
-              by: Sequence[str] = ()) -> Callable[[], pd.DataFrame]:
-        return partial(fetch_hourly, client, AccountQuery.of(query, accounts), column, hours, label, by, metric)
-
-    # Which accounts each presence-weighted metric may be asked plainly for (etl.source.plain): one check.
-    presences = {name: presence for name, presence in PRESENCES.items() if name not in absent}
-    clean = (clean_accounts(client, {name: presence.checked for name, presence in presences.items()}, label,
-                            accounts, hours, health=False) if accounts and presences else {})
+    # Which accounts each presence-weighted metric and price may be asked plainly for
+    # (etl.source.plain): one check.
+    checked = {name: presence.checked for name, presence in PRESENCES.items() if name not in absent}
+    checked |= {name: price.checked for name, price in PRICES.items() if name not in absent}
+    clean = clean_accounts(client, checked, label, accounts, hours, health=False) if accounts and checked else {}
 
     def present(name: str, column: str) -> Callable[[], pd.DataFrame]:
         return partial(fetch_presence, client, PRESENCES[name], column, hours, label, accounts, clean.get(name, ()))
 
-    def price(metric: str, by: Sequence[str], column: str = "price") -> Callable[[], pd.DataFrame]:
-        return fetch(metric, lambda some: hourly_price(metric, label, some, by), column, by)
+    def price(name: str) -> Callable[[], pd.DataFrame]:
+        metric, by = PRICES[name].metric, PRICES[name].by
+        return partial(fetch_in_forms, client, accounts, clean.get(name, ()),
+                       lambda some: gauge_plain(metric, label, some),
+                       lambda some: hourly_price(metric, label, some, by), PRICES[name].column, hours, label, by,
+                       metric)
 
-    node, volume_names = [NODE_LABEL], [VOLUME_LABEL, VOLUME_NAME_LABEL]
     used_cpu = CPU_USAGE_METRIC
-    calls = dict(
+
+    def used_rate(some: Sequence[str]) -> str:
+        return hourly_counter_rate(used_cpu, label, some, USAGE_IDENTITY, REAL_CONTAINERS, IN_NAMESPACE)
+
+    calls: dict[str, Callable[[], pd.DataFrame]] = dict(
         cpu_allocation=present("cpu_allocation", "cores"),
         ram_allocation=present("ram_allocation", "bytes"),
         pvc_allocation=present("pvc_allocation", "bytes"),
-        cpu_price=price(CPU_PRICE_METRIC, node),
-        ram_price=price(RAM_PRICE_METRIC, node),
-        pv_price=price(PV_PRICE_METRIC, volume_names),
+        cpu_price=price("cpu_price"),
+        ram_price=price("ram_price"),
+        pv_price=price("pv_price"),
         load_balancer=present("load_balancer", "cost"),
-        cpu_usage=fetch(used_cpu, lambda some: hourly_counter_rate(used_cpu, label, some, USAGE_IDENTITY,
-                                                                   REAL_CONTAINERS, IN_NAMESPACE),
-                        "cores", IN_NAMESPACE),
+        cpu_usage=partial(fetch_hourly, client, AccountQuery.of(used_rate, accounts), "cores", hours, label,
+                          IN_NAMESPACE, used_cpu),
         ram_usage=present("ram_usage", "bytes"),
         gpu_allocation=present("gpu_allocation", "gpus"),
-        gpu_price=price(GPU_PRICE_METRIC, node),
+        gpu_price=price("gpu_price"),
         cpu_capacity=present("cpu_capacity", "cores"),
         ram_capacity=present("ram_capacity", "bytes"),
         gpu_capacity=present("gpu_capacity", "gpus"),
         pv_capacity=present("pv_capacity", "bytes"),
-        management=price(MANAGEMENT_COST_METRIC, [CLUSTER_LABEL], "cost"),
+        management=price("management"),
     )
     asked = {name: call for name, call in calls.items() if name not in absent}
     frames = fetch_concurrently(list(asked.values()), client.max_concurrent_queries)

@@ -30,15 +30,17 @@ from etl.model import HourRange
 from etl.source.exporter import fetch_exporter_answer
 from etl.source.fetch import fetch_hourly
 from etl.source.hold import fetch_presence
-from etl.source.plain import clean_accounts, exporter_checked, exporter_coverage_plain, exporter_gauge_plain
+from etl.source.metrics import CPU_PRICE_METRIC
+from etl.source.plain import clean_accounts, exporter_checked, exporter_coverage_plain, gauge_plain
 from etl.source.promql import (
     EXPORTER_GROUPING,
     EXPORTER_HEALTH_METRIC,
     MINUTES_LABEL,
     exporter_coverage,
     exporter_gauge,
+    hourly_price,
 )
-from etl.source.raw import CPU_ALLOCATION
+from etl.source.raw import CPU_ALLOCATION, PRICES, fetch_raw_metrics
 from etl.source.thanos import ThanosClient
 from tests.support.datasets import MINUTE, P, hour, scrapes
 
@@ -67,7 +69,8 @@ def dataset() -> list[SampleSeries]:
         SampleSeries(P + "total_cost", cluster(DEGRADED), [(t, 1.0) for t in day]),
         SampleSeries(EXPORTER_HEALTH_METRIC, cluster(DEGRADED),
                      [(t, 0.0 if hour(DAY, 10) <= t < hour(DAY, 10) + 1800 else 1.0) for t in day]),
-        *(SampleSeries(P + "total_cost", cluster(account), [(t, bad if t == hour(DAY, 12) + 1800 else 1.0) for t in day])
+        *(SampleSeries(P + "total_cost", cluster(account),
+                       [(t, bad if t == hour(DAY, 12) + 1800 else 1.0) for t in day])
           for account, bad in NOT_MONEY.items()),
     ]
 
@@ -79,7 +82,7 @@ def client(prometheus_with) -> ThanosClient:  # type: ignore[no-untyped-def]
 
 
 def gauge(client: ThanosClient, account: str, plain: bool) -> pd.DataFrame:
-    form = exporter_gauge_plain if plain else exporter_gauge
+    form = gauge_plain if plain else exporter_gauge
     return fetch_hourly(client, form(GAUGES["total_cost"], "tenant_id", [account], False), "total_cost", HOURS,
                         "tenant_id", EXPORTER_GROUPING)
 
@@ -171,9 +174,14 @@ def test_each_account_of_a_batch_is_checked_on_its_own(client: ThanosClient) -> 
 #   short = 25 / 60 in hour 10; web 2 every hour.
 # - RAW_COPIES: app/app-1 reported by two OpenCost pods at once, 2 and 4 cores: each minute averages
 #   them, 3 an hour; per series the plain form would sum 2 + 4 = 6.
+# Prices (node_cpu_hourly_cost of node n1):
+# - RAW_CLEAN 0.02 $ per core-hour for the first 30 minutes of every hour, 0.04 for the last 30: 0.03.
+# - RAW_COPIES from both OpenCost pods, 0.02 and 0.04: each minute averages them, 0.03; per series
+#   the plain form would give two prices of one node.
+# - RAW_ZERO 0.04, but 0 at 12:00-12:29: a 0 is no price, hour 12 is 0.04 (the plain form: 0.02).
 RAW_DAY = date(2026, 6, 11)
 RAW_HOURS = HourRange.for_days(RAW_DAY, RAW_DAY)
-RAW_CLEAN, RAW_COPIES = "acct-plain-raw-clean", "acct-plain-raw-copies"
+RAW_CLEAN, RAW_COPIES, RAW_ZERO = "acct-plain-raw-clean", "acct-plain-raw-copies", "acct-plain-raw-zero"
 
 
 def raw_dataset() -> list[SampleSeries]:
@@ -189,6 +197,12 @@ def raw_dataset() -> list[SampleSeries]:
         SampleSeries("container_cpu_allocation", box(RAW_CLEAN, "short-1"), short),
         *(SampleSeries("container_cpu_allocation", box(RAW_COPIES, "app-1", instance=f"opencost-{name}"),
                        [(t, cores) for t in day]) for name, cores in (("a", 2.0), ("b", 4.0))),
+        SampleSeries(CPU_PRICE_METRIC, {"tenant_id": RAW_CLEAN, "node": "n1", "instance": "opencost-a"},
+                     [(t, 0.02 if (t - hour(RAW_DAY, 0)) % 3600 < 1800 else 0.04) for t in day]),
+        *(SampleSeries(CPU_PRICE_METRIC, {"tenant_id": RAW_COPIES, "node": "n1", "instance": f"opencost-{name}"},
+                       [(t, price) for t in day]) for name, price in (("a", 0.02), ("b", 0.04))),
+        SampleSeries(CPU_PRICE_METRIC, {"tenant_id": RAW_ZERO, "node": "n1"},
+                     [(t, 0.0 if hour(RAW_DAY, 12) <= t < hour(RAW_DAY, 12) + 1800 else 0.04) for t in day]),
     ]
 
 
@@ -218,3 +232,24 @@ def test_phase_1_presence_sums_are_asked_plainly_per_clean_account(raw_client: T
                 (RAW_CLEAN, 10, "short"): 25 / 60, **{(RAW_COPIES, h, "app"): 3.0 for h in range(24)}}
     assert cores(full) == pytest.approx(expected, rel=1e-12)
     assert cores(plain) == pytest.approx(cores(full), rel=1e-12)  # the same terms in another order
+
+
+def test_phase_1_prices_are_asked_plainly_per_clean_account(raw_client: ThanosClient) -> None:
+    batch = [RAW_CLEAN, RAW_COPIES, RAW_ZERO]
+    assert clean_accounts(raw_client, {"cpu_price": PRICES["cpu_price"].checked}, "tenant_id", batch, RAW_HOURS,
+                          health=False) == {"cpu_price": {RAW_CLEAN}}
+    recording = Recording(raw_client._settings)
+    recording.sent = []
+    got = fetch_raw_metrics(recording, "tenant_id", batch, RAW_HOURS).cpu_price
+    plain = [query for query in recording.sent if query.startswith(f"avg_over_time({CPU_PRICE_METRIC}{{")]
+    assert len(plain) == 1 and RAW_CLEAN in plain[0] and RAW_COPIES not in plain[0] and RAW_ZERO not in plain[0]
+    full = fetch_hourly(raw_client, hourly_price(CPU_PRICE_METRIC, "tenant_id", batch, ["node"]), "price", RAW_HOURS,
+                        "tenant_id", ["node"])
+
+    def prices(frame: pd.DataFrame) -> dict[tuple[str, int, str], float]:
+        return {(str(row.cloud_account_id), row.hour_start.hour, str(row.node)): row.price
+                for row in frame.itertuples()}
+
+    expected = {(account, h, "n1"): 0.04 if account == RAW_ZERO else 0.03 for account in batch for h in range(24)}
+    assert prices(full) == pytest.approx(expected, rel=1e-12)
+    assert prices(got) == prices(full)  # to the last bit
