@@ -137,8 +137,10 @@ def with_census(value: str, selector: str, account_label: str) -> str:
     """``value`` plus, per account and hour, the number of series of ``selector`` holding a sample
     that is not money (NaN, +-Inf or negative), marked ``CENSUS_LABEL``."""
     window = f"{selector}{HOUR_SAMPLES}"
-    bad = (f"count by ({account_label}) (count_over_time({window}) unless "
-           f"(sum_over_time({window}) < Inf and min_over_time({window}) >= 0))")
+    # Two passes over the samples: a NaN or infinite sample makes the sum NaN or infinite (its
+    # ``< bool Inf`` 0), a negative one (or -Inf) shows in the minimum.
+    bad = (f"count by ({account_label}) ((sum_over_time({window}) < bool Inf) == 0 or "
+           f"min_over_time({window}) < 0)")
     return f"({value}) or label_replace({bad}, \"{CENSUS_LABEL}\", \"{CENSUS_VALUE}\", \"\", \"\")"
 
 
