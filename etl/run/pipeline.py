@@ -22,8 +22,9 @@ from etl.model import (
     HourRange,
 )
 from etl.run.catchup import day_chunks, last_complete_hour_end
-from etl.run.chunk import CostedChunk, cost_chunk, fetch_chunk
+from etl.run.chunk import CostedChunk, FetchedChunk, cost_chunk, fetch_chunk
 from etl.run.notices import DefaultPriceNotices
+from etl.run.prefetch import Prefetch
 from etl.run.recheck import AnswerCheck
 from etl.run.shard import Shard
 from etl.run.sources import SourceDiscovery
@@ -92,6 +93,7 @@ class Pipeline:
         self.discovery = SourceDiscovery(client, settings.account_label)
         self.allow_removal = allow_removal
         self.check = AnswerCheck(engine, allow_removal, settings.thanos.backoff_seconds)
+        self.prefetch: Prefetch[FetchedChunk] = Prefetch()  # the next chunk's fetch, ahead
 
     def resolve_accounts(self, requested: Sequence[str], hours: HourRange, shard: Shard | None = None) -> list[str]:
         """The accounts asked for, else configured, else discovered; only ``shard``'s if given."""
@@ -130,21 +132,33 @@ class Pipeline:
         full_range = HourRange.for_days(first_day, last_day).clipped_to(latest_end)
         names = self.resolve_accounts(accounts, full_range)
         summary = RunSummary(first_day, last_day, {name: AccountSummary(name) for name in names})
-        for chunk_first, chunk_last in day_chunks(first_day, last_day, self.settings.thanos.chunk_days):
-            if stop_requested and stop_requested():
-                log.warning("Stop requested: leaving before %s; every finished chunk is committed", chunk_first)
-                summary.interrupted = True
-                break
-            whole_chunk = HourRange.for_days(chunk_first, chunk_last)
-            hours = whole_chunk.clipped_to(latest_end)
+        chunks = day_chunks(first_day, last_day, self.settings.thanos.chunk_days)
+
+        def work(index: int) -> tuple[HourRange, list[str]]:
+            """The hours and the accounts still to do of chunk ``index``."""
+            chunk_first, chunk_last = chunks[index]
+            hours = HourRange.for_days(chunk_first, chunk_last).clipped_to(latest_end)
             pending = tracker.pending(chunk_first, chunk_last, names) if tracker and names else names
-            if pending and hours.hours:
-                failed = self._run_chunk(hours, [summary.accounts[name] for name in pending], full_range)
-                # A chunk still growing (it holds the current hour) is never recorded as done.
-                if tracker and hours == whole_chunk:
-                    tracker.completed(chunk_first, chunk_last, [name for name in pending if name not in failed])
-            if progress:
-                progress((chunk_last - chunk_first).days + 1)
+            return hours, (pending if hours.hours else [])
+
+        try:
+            for index, (chunk_first, chunk_last) in enumerate(chunks):
+                if stop_requested and stop_requested():
+                    log.warning("Stop requested: leaving before %s; every finished chunk is committed", chunk_first)
+                    summary.interrupted = True
+                    break
+                hours, pending = work(index)
+                if pending:
+                    upcoming = work(index + 1) if index + 1 < len(chunks) else None
+                    failed = self._run_chunk(hours, [summary.accounts[name] for name in pending], full_range,
+                                             upcoming if upcoming and upcoming[1] else None)
+                    # A chunk still growing (it holds the current hour) is never recorded as done.
+                    if tracker and hours == HourRange.for_days(chunk_first, chunk_last):
+                        tracker.completed(chunk_first, chunk_last, [name for name in pending if name not in failed])
+                if progress:
+                    progress((chunk_last - chunk_first).days + 1)
+        finally:
+            self.prefetch.drop()
         for account in summary.accounts.values():
             _log_account_outcome(account)
         return summary
@@ -157,16 +171,30 @@ class Pipeline:
         (default ``hours``), and optional gauges no account of them has are not asked for
         (etl.run.sources).
         """
-        sources = self.discovery.for_batch(accounts, window or hours)
-        costed = cost_chunk(fetch_chunk(self.client, self.settings, sources, hours), self.settings, hours, accounts)
+        return self._costed(self._fetch(accounts, hours, window or hours), accounts, hours)
+
+    def _fetch(self, accounts: Sequence[str], hours: HourRange, window: HourRange) -> FetchedChunk:
+        return fetch_chunk(self.client, self.settings, self.discovery.for_batch(accounts, window), hours)
+
+    def _costed(self, fetched: FetchedChunk, accounts: Sequence[str], hours: HourRange) -> CostedChunk:
+        costed = cost_chunk(fetched, self.settings, hours, accounts)
         self.notices.warn(costed.defaulted, costed.rows, hours)
         return costed
 
-    def _run_chunk(self, hours: HourRange, accounts: list[AccountSummary], window: HourRange) -> set[str]:
-        """Fetch, cost and write one chunk for these accounts; returns the names of those that failed."""
+    def _run_chunk(self, hours: HourRange, accounts: list[AccountSummary], window: HourRange,
+                   upcoming: tuple[HourRange, list[str]] | None = None) -> set[str]:
+        """Fetch, cost and write one chunk for these accounts; returns the names of those that failed.
+        Once its answers are in, the ``upcoming`` chunk's (hours, accounts) fetch starts (etl.run.prefetch)."""
         names = [account.account for account in accounts]
         try:
-            costed = self.hourly_costs(names, hours, window)
+            try:
+                fetched = self.prefetch.take((tuple(names), hours, window), lambda: self._fetch(names, hours, window))
+            finally:
+                if upcoming is not None:
+                    next_hours, next_names = upcoming
+                    self.prefetch.start((tuple(next_names), next_hours, window),
+                                        lambda: self._fetch(next_names, next_hours, window))
+            costed = self._costed(fetched, names, hours)
         except EtlError as exc:
             failure = ChunkError("fetch", names, hours, exc)
             log.error("Fetching %s failed for all %d account(s): %s", hours, len(names), exc)
