@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Protocol
 
 import pandas as pd
@@ -134,6 +135,7 @@ class Pipeline:
         summary = RunSummary(first_day, last_day, {name: AccountSummary(name) for name in names})
         chunks = day_chunks(first_day, last_day, self.settings.thanos.chunk_days)
 
+        @cache  # once per chunk: the tracker counts the account-chunks it skips
         def work(index: int) -> tuple[HourRange, list[str]]:
             """The hours and the accounts still to do of chunk ``index``."""
             chunk_first, chunk_last = chunks[index]

@@ -7,7 +7,9 @@ Data: tests/support/datasets.ops_dataset (accounts acct-a, -b, -c; day n of Sept
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import Engine
 
@@ -49,3 +51,32 @@ def test_the_next_chunk_is_asked_while_this_one_is_written_and_the_money_is_the_
         next_start = datetime.combine(DAYS[2 * (chunk + 1)], time(), UTC).timestamp()
         # some query of the next chunk was sent before this chunk's write began
         assert any(kind == "query" and start >= next_start for kind, start in events[:write]), chunk
+
+
+class CountingTracker:
+    """A backfill's chunk tracker (etl.run.pipeline.ChunkTracker) in which acct-a finished the
+    second chunk before; it counts how often each chunk is asked about."""
+
+    def __init__(self) -> None:
+        self.asked: Counter[tuple[date, date]] = Counter()
+
+    def pending(self, first: date, last: date, accounts: Sequence[str]) -> list[str]:
+        self.asked[(first, last)] += 1
+        return [name for name in accounts if (first, name) != (DAYS[2], "acct-a")]
+
+    def completed(self, first: date, last: date, accounts: Sequence[str]) -> None:
+        pass
+
+
+def test_each_chunk_is_asked_about_once_though_its_fetch_starts_ahead(
+    prometheus_with, database_url: str, engine: Engine,  # type: ignore[no-untyped-def]
+) -> None:
+    # BackfillProgress counts every account-chunk it reports done as skipped (the "resumed: N" line).
+    url = prometheus_with("ops-abc", datasets.ops_dataset())
+    settings = make_settings(url, database_url, THANOS_CHUNK_DAYS="2")
+    tracker = CountingTracker()
+    summary = Pipeline(settings, ThanosClient(settings.thanos), engine).run_range(
+        DAYS[0], DAYS[-1], now=BACKFILL_NOW, tracker=tracker)
+    assert not summary.failed
+    assert tracker.asked == {(DAYS[index], DAYS[index + 1]): 1 for index in range(0, 10, 2)}
+    assert (("acct-a", DAYS[2]) not in daily(engine)) and ("acct-b", DAYS[2]) in daily(engine)
