@@ -122,11 +122,13 @@ class Pipeline:
         progress: ProgressCallback | None = None,
         tracker: ChunkTracker | None = None,
         stop_requested: StopRequested | None = None,
+        then: Sequence[str] = (),
     ) -> RunSummary:
         """Recompute [first_day, last_day] (UTC, inclusive) for the accounts; never raises per account.
 
         ``tracker`` skips chunks already done and records the ones finished; ``stop_requested`` is
-        asked before each chunk, so a shutdown never leaves a chunk half-written.
+        asked before each chunk, so a shutdown never leaves a chunk half-written. ``then``: the
+        accounts the next call likely asks for the same days; their first fetch starts ahead.
         """
         latest_end = last_complete_hour_end(now or datetime.now(UTC))
         self.notices = DefaultPriceNotices()  # each account is in one run_range call per run
@@ -143,6 +145,8 @@ class Pipeline:
             pending = tracker.pending(chunk_first, chunk_last, names) if tracker and names else names
             return hours, (pending if hours.hours else [])
 
+        first_of_then = HourRange.for_days(*chunks[0]).clipped_to(latest_end), list(then)  # (none done yet)
+        finished = False
         try:
             for index, (chunk_first, chunk_last) in enumerate(chunks):
                 if stop_requested and stop_requested():
@@ -151,16 +155,18 @@ class Pipeline:
                     break
                 hours, pending = work(index)
                 if pending:
-                    upcoming = work(index + 1) if index + 1 < len(chunks) else None
+                    upcoming = work(index + 1) if index + 1 < len(chunks) else first_of_then
                     failed = self._run_chunk(hours, [summary.accounts[name] for name in pending], full_range,
-                                             upcoming if upcoming and upcoming[1] else None)
+                                             upcoming if upcoming[0].hours and upcoming[1] else None)
                     # A chunk still growing (it holds the current hour) is never recorded as done.
                     if tracker and hours == HourRange.for_days(chunk_first, chunk_last):
                         tracker.completed(chunk_first, chunk_last, [name for name in pending if name not in failed])
                 if progress:
                     progress((chunk_last - chunk_first).days + 1)
+            finished = not summary.interrupted
         finally:
-            self.prefetch.drop()
+            if not finished:  # else what waits ahead is the next call's (``then``)
+                self.prefetch.drop()
         for account in summary.accounts.values():
             _log_account_outcome(account)
         return summary

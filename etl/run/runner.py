@@ -228,13 +228,21 @@ class Runner:
             requested, HourRange.for_days(first_day, last_day).clipped_to(latest_end), shard)
         tracker = BackfillProgress(self.engine, origin_id, run_id)
         outcome = CycleOutcome(run_id, "backfill", first_day, last_day)
-        for batch in self._claims(locks, names):
-            self._backfill_batch(locks, outcome, tracker, batch, now, progress)
+        handed_out: set[str] = set()
+        try:
+            for batch in self._claims(locks, names):
+                handed_out.update(batch)
+                # the batch the claims most likely hand out next (none busy): its first fetch starts ahead
+                then = [name for name in names if name not in handed_out][:self.settings.run.accounts_per_claim]
+                self._backfill_batch(locks, outcome, tracker, batch, now, progress, then)
+        finally:
+            self.pipeline.prefetch.drop()
         outcome.skipped_chunks += tracker.skipped_chunks
         return self._finish(outcome, names)
 
     def _backfill_batch(self, locks: AccountLocks, outcome: CycleOutcome, tracker: BackfillProgress,
-                        batch: list[str], now: datetime, progress: AccountDaysCallback | None) -> None:
+                        batch: list[str], now: datetime, progress: AccountDaysCallback | None,
+                        then: Sequence[str] = ()) -> None:
         """Backfill the accounts of one held batch, skipping those an earlier run of it finished."""
         first_day, last_day = outcome.first_day, outcome.last_day
         chunks = day_chunks(first_day, last_day, self.settings.thanos.chunk_days)
@@ -260,7 +268,7 @@ class Runner:
             return
         advance = (lambda days: progress(days * len(todo))) if progress else None
         summary = self.pipeline.run_range(first_day, last_day, todo, now=now, progress=advance, tracker=tracker,
-                                          stop_requested=self._stop_requested)
+                                          stop_requested=self._stop_requested, then=then)
         outcome.ranges.append(summary)
         self._record(locks, outcome.run_id, summary, watermarks, through, gaps)
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
+from itertools import pairwise
 
 from sqlalchemy import Engine
 
 from etl.run import pipeline as pipeline_module
 from etl.run.pipeline import Pipeline
+from etl.run.runner import Runner
 from etl.source.thanos import ThanosClient
 from tests.support import datasets
 from tests.support.datasets import ACCOUNTS, DAYS, expected_total
@@ -80,3 +82,35 @@ def test_each_chunk_is_asked_about_once_though_its_fetch_starts_ahead(
     assert not summary.failed
     assert tracker.asked == {(DAYS[index], DAYS[index + 1]): 1 for index in range(0, 10, 2)}
     assert (("acct-a", DAYS[2]) not in daily(engine)) and ("acct-b", DAYS[2]) in daily(engine)
+
+
+def test_the_next_claim_batch_is_asked_while_this_one_is_written(
+    prometheus_with, database_url: str, engine: Engine, monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    # One account per claim batch, one chunk per batch: acct-b's first queries go out before
+    # acct-a's rows are written, acct-c's before acct-b's; every figure as computed one by one.
+    url = prometheus_with("ops-abc", datasets.ops_dataset())
+    settings = make_settings(url, database_url, THANOS_CHUNK_DAYS="10", ACCOUNTS_PER_CLAIM="1",
+                             THANOS_MAX_CONCURRENT_QUERIES="1")
+    events: list[tuple[str, str]] = []
+
+    class Recording(ThanosClient):
+        def query_range(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+            events.extend(("query", name) for name in ACCOUNTS if name in query)
+            return super().query_range(query, *args, **kwargs)
+
+    write_costs = pipeline_module.write_costs
+
+    def recorded_write(engine, hourly, *args, **kwargs):  # type: ignore[no-untyped-def]
+        events.extend(("write", str(name)) for name in sorted(set(hourly["cloud_account_id"])))
+        return write_costs(engine, hourly, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline_module, "write_costs", recorded_write)
+    outcome = Runner(settings, Recording(settings.thanos), engine).backfill(DAYS[0], DAYS[-1], now=BACKFILL_NOW)
+
+    assert outcome.status == "ok" and not outcome.summary.failed
+    assert daily(engine) == {(a, d): (expected_total(a, d), 24) for a in ACCOUNTS for d in DAYS}
+    writes = [events.index(("write", name)) for name in ACCOUNTS]
+    assert writes == sorted(writes)
+    for name, following in pairwise(ACCOUNTS):
+        assert events.index(("query", following)) < events.index(("write", name))
