@@ -93,11 +93,17 @@ class RunSettings(_Section):
     # it the log names the backfill command that fills the gap.
     max_catchup_days: int = Field(default=31, ge=1, le=3660)
     # Accounts a process locks and queries together; smaller batches spread accounts over
-    # concurrent replicas, larger ones send fewer queries.
-    accounts_per_claim: int = Field(default=50, ge=1, le=10_000)
+    # concurrent replicas, larger ones send fewer queries. None ("auto"): 50, and for a backfill
+    # whose chunks are shorter than 30 days up to 500 (etl.run.claims.claim_size).
+    accounts_per_claim: int | None = Field(default=None, ge=1, le=10_000)
     # Also store the namespace breakdown per hour (k8s_namespace_hourly_costs), not only per day:
     # about (namespaces + 1) rows per account-hour, so off unless a report needs hours.
     store_namespace_hours: bool = False
+
+    @field_validator("accounts_per_claim", mode="before")
+    @classmethod
+    def _auto(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and value.strip().lower() == "auto" else value
 
 
 class ScheduleSettings(_Section):

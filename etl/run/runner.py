@@ -1,6 +1,6 @@
 """Ingestion cycles and backfills that several processes can run at once.
 
-A process claims accounts in batches (``run.accounts_per_claim``) by taking their advisory
+A process claims accounts in batches (etl.run.claims.claim_size) by taking their advisory
 locks, computes only the accounts it holds, records each account's outcome, and releases them;
 an account another process holds is waited for at the end (etl.run.claims). A cycle skips an
 account some process already computed through the current hour, so N replicas share the
@@ -30,7 +30,7 @@ from etl.run.catchup import (
     merge_gaps,
     plan_catchup,
 )
-from etl.run.claims import held_batches, writing_clock
+from etl.run.claims import claim_size, held_batches, writing_clock
 from etl.run.pipeline import AccountSummary, Pipeline, RunSummary, StopRequested
 from etl.run.session import run_in_session
 from etl.run.shard import Shard
@@ -115,8 +115,8 @@ class Runner:
         self._stop_requested = stop_requested or (lambda: False)
 
     # -- shared machinery --------------------------------------------------------------------------
-    def _claims(self, locks: AccountLocks, names: Sequence[str]) -> Iterator[list[str]]:
-        return held_batches(locks, names, self.settings.run.accounts_per_claim, self._stop_requested)
+    def _claims(self, locks: AccountLocks, names: Sequence[str], per_claim: int) -> Iterator[list[str]]:
+        return held_batches(locks, names, per_claim, self._stop_requested)
 
     def _finish(self, outcome: CycleOutcome, names: Sequence[str]) -> CycleOutcome:
         summary = outcome.summary
@@ -166,7 +166,7 @@ class Runner:
         window = HourRange.for_days(oldest.first_day, today).clipped_to(latest_end)
         names = self.pipeline.resolve_accounts(requested, window)
         outcome = CycleOutcome(run_id, "run", today - timedelta(days=lookback), today)
-        for batch in self._claims(locks, names):
+        for batch in self._claims(locks, names, claim_size(self.settings.run.accounts_per_claim, None)):
             self._cycle_batch(locks, outcome, batch, now)
         set_run_range(self.engine, run_id, outcome.summary.first_day, today)
         return self._finish(outcome, names)
@@ -228,12 +228,14 @@ class Runner:
             requested, HourRange.for_days(first_day, last_day).clipped_to(latest_end), shard)
         tracker = BackfillProgress(self.engine, origin_id, run_id)
         outcome = CycleOutcome(run_id, "backfill", first_day, last_day)
+        chunk_days = min((last_day - first_day).days + 1, self.settings.thanos.chunk_days)
+        per_claim = claim_size(self.settings.run.accounts_per_claim, chunk_days)
         handed_out: set[str] = set()
         try:
-            for batch in self._claims(locks, names):
+            for batch in self._claims(locks, names, per_claim):
                 handed_out.update(batch)
                 # the batch the claims most likely hand out next (none busy): its first fetch starts ahead
-                then = [name for name in names if name not in handed_out][:self.settings.run.accounts_per_claim]
+                then = [name for name in names if name not in handed_out][:per_claim]
                 self._backfill_batch(locks, outcome, tracker, batch, now, progress, then)
         finally:
             self.pipeline.prefetch.drop()

@@ -12,7 +12,12 @@ def test_defaults_run_hourly_a_few_minutes_past_the_hour() -> None:
     settings = load_settings(environ={})
     assert settings.schedule.cron == "7 * * * *" and settings.schedule.run_on_start is True
     assert settings.schedule.health_port == 9464
-    assert settings.run.max_catchup_days == 31 and settings.run.accounts_per_claim == 50
+    assert settings.run.max_catchup_days == 31 and settings.run.accounts_per_claim is None  # auto
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("auto", None), ("AUTO", None), ("25", 25)])
+def test_accounts_per_claim_is_a_number_or_auto(raw: str, expected: int | None) -> None:
+    assert load_settings(environ={"ACCOUNTS_PER_CLAIM": raw}).run.accounts_per_claim == expected
 
 
 def test_environment_overrides() -> None:
@@ -27,7 +32,7 @@ def test_environment_overrides() -> None:
 
 @pytest.mark.parametrize(("variable", "value"), [
     ("SCHEDULE_CRON", "every hour"), ("SCHEDULE_CRON", "61 * * * *"), ("HEALTH_PORT", "70000"),
-    ("MAX_CATCHUP_DAYS", "0"), ("ACCOUNTS_PER_CLAIM", "0"),
+    ("MAX_CATCHUP_DAYS", "0"), ("ACCOUNTS_PER_CLAIM", "0"), ("ACCOUNTS_PER_CLAIM", "many"),
 ])
 def test_bad_values_name_their_variable(variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=variable):
