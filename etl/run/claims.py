@@ -1,7 +1,7 @@
 """Which accounts a process may work on, and the clock it computes them at.
 
 A process works on an account only while it holds the account's advisory lock (etl.store.locks),
-in batches of ``run.accounts_per_claim`` (``claim_size``). An account busy elsewhere is waited for, never skipped
+in batches of ``claim_size`` accounts. An account busy elsewhere is waited for, never skipped
 for being busy: the holder may be a backfill of other days, or a cycle of an earlier hour, and
 its work is not this process's work. Once the lock is held, the state the holder recorded says
 whether anything is left to do (a cycle skips an account already computed through its hour).

@@ -38,17 +38,15 @@ class Prefetch(Generic[T]):
     def take(self, key: Hashable, fetch: Callable[[], T]) -> T:
         """The waiting fetch's result if it was for ``key`` (its error raised), else ``fetch()``."""
         waiting, self._waiting = self._waiting, None
-        if waiting is not None and waiting[0] == key:
-            return waiting[1].result()
         if waiting is not None:
+            if waiting[0] == key:
+                return waiting[1].result()
             log.debug("A fetch ahead for %s was not the one needed (%s): dropped", waiting[0], key)
-            self._waiting = waiting
-            self.drop()
+            waiting[1].exception()  # waits for it
         return fetch()
 
     def drop(self) -> None:
         """Wait for a fetch nobody will take, and forget it (its error included)."""
-        if self._waiting is not None:
-            _, future = self._waiting
-            self._waiting = None
-            future.exception()  # waits; what it raised is nobody's business now
+        waiting, self._waiting = self._waiting, None
+        if waiting is not None:
+            waiting[1].exception()  # waits; what it raised is nobody's business now

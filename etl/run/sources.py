@@ -14,6 +14,7 @@ figures do not change, only the number of requests.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -73,15 +74,18 @@ class SourceDiscovery:
         self.account_label = account_label
         self._window: HourRange | None = None
         self._present: dict[str, set[str]] = {}
+        self._lock = threading.Lock()  # a fetch ahead (etl.run.prefetch) may ask from another thread
 
     def for_batch(self, accounts: Sequence[str], window: HourRange) -> Sources:
-        if self._window != window:
-            found = fetch_concurrently(
-                [partial(accounts_seen, self.client, self.account_label, metrics, window.start, window.end)
-                 for metrics in GROUPS.values()], self.client.max_concurrent_queries)
-            self._present = {group: set(accounts) for group, accounts in zip(GROUPS, found, strict=True)}
-            self._window = window
-        present = {group: sorted(set(accounts) & found) for group, found in self._present.items()}
+        with self._lock:
+            if self._window != window:
+                found = fetch_concurrently(
+                    [partial(accounts_seen, self.client, self.account_label, metrics, window.start, window.end)
+                     for metrics in GROUPS.values()], self.client.max_concurrent_queries)
+                self._present = {group: set(accounts) for group, accounts in zip(GROUPS, found, strict=True)}
+                self._window = window
+            seen = self._present
+        present = {group: sorted(set(accounts) & found) for group, found in seen.items()}
         absent = [] if present["network_split"] else list(NETWORK_SPLIT_COLUMNS)
         raw = set(present["raw"])
         raw_absent = [frame for group, frames in RAW_OPTIONAL.items() if not raw & set(present[group])
