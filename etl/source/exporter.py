@@ -32,8 +32,8 @@ from etl.source.plain import (
     clean_accounts,
     exporter_checked,
     exporter_coverage_plain,
+    fetch_in_forms,
     gauge_plain,
-    in_forms,
 )
 from etl.source.promql import MINUTES_LABEL, exporter_coverage, exporter_gauge
 from etl.source.thanos import ThanosClient
@@ -96,20 +96,14 @@ def fetch_exporter_answer(
                 lambda some: exporter_gauge(metric, account_label, some, trailing_24h))
 
     census: list[pd.DataFrame] = []
-    calls = [(column, partial(fetch_hourly, client, query, column, hours, account_label, EXPORTER_GROUPING,
-                              EXPORTER_METRICS[column], census))
-             for column in columns
-             for query in in_forms(accounts, clean[column], *gauge_forms(EXPORTER_METRICS[column]))]
-    calls += [("minutes", partial(fetch_hourly, client, query, "minutes", hours, account_label,
-                                  [*EXPORTER_GROUPING, MINUTES_LABEL], EXPORTER_PRESENCE_METRIC))
-              for query in in_forms(accounts, clean[EXPORTER_PRESENCE_COLUMN],
-                                    lambda some: exporter_coverage_plain(account_label, some),
-                                    lambda some: exporter_coverage(account_label, some))]
-    answers = fetch_concurrently([call for _, call in calls], client.max_concurrent_queries)
-    per_column: dict[str, list[pd.DataFrame]] = {}
-    for (column, _), answer in zip(calls, answers, strict=True):
-        per_column.setdefault(column, []).append(answer)
-    minutes_frame, *frames = (pd.concat(per_column[column], ignore_index=True) for column in ["minutes", *columns])
+    calls = [partial(fetch_in_forms, client, accounts, clean[column], *gauge_forms(EXPORTER_METRICS[column]), column,
+                     hours, account_label, EXPORTER_GROUPING, EXPORTER_METRICS[column], census)
+             for column in columns]
+    calls.append(partial(fetch_in_forms, client, accounts, clean[EXPORTER_PRESENCE_COLUMN],
+                         lambda some: exporter_coverage_plain(account_label, some),
+                         lambda some: exporter_coverage(account_label, some), "minutes", hours, account_label,
+                         [*EXPORTER_GROUPING, MINUTES_LABEL], EXPORTER_PRESENCE_METRIC))
+    *frames, minutes_frame = fetch_concurrently(calls, client.max_concurrent_queries)
     minutes = (minutes_frame.pivot_table(index=CLUSTER_KEYS, columns=MINUTES_LABEL, values="minutes", aggfunc="sum")
                .reindex(columns=list(MINUTE_COLUMNS)).fillna(0).astype("int64").rename(columns=MINUTE_COLUMNS)
                .reset_index())

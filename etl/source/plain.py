@@ -141,9 +141,10 @@ def clean_accounts(client: ThanosClient, checked: Mapping[str, Checked], account
 
 def fetch_in_forms(client: ThanosClient, accounts: Sequence[str], clean: Collection[str],
                    plain: Callable[[Sequence[str]], str], full: Callable[[Sequence[str]], str], column: str,
-                   hours: HourRange, account_label: str, by: Sequence[str], metric: str) -> pd.DataFrame:
+                   hours: HourRange, account_label: str, by: Sequence[str], metric: str,
+                   census_into: list[pd.DataFrame] | None = None) -> pd.DataFrame:
     """etl.source.fetch.fetch_hourly of ``accounts``, in the plain form for those in ``clean``."""
-    answers = [fetch_hourly(client, query, column, hours, account_label, by, metric)
+    answers = [fetch_hourly(client, query, column, hours, account_label, by, metric, census_into)
                for query in in_forms(accounts, clean, plain, full)]
     return pd.concat([answer for answer in answers if not answer.empty] or answers[:1], ignore_index=True)
 
